@@ -1,0 +1,152 @@
+"""Campaign strategies and the message outbox. The planner, dispatcher and channels come
+with the campaigns issue; these tables hold their state."""
+
+from django.db import models
+from django.utils import timezone
+
+from recovery.tenancy import TenantModel
+
+CHANNELS = [("email", "Email"), ("sms", "SMS"), ("letter", "Letter"), ("call", "Agent call")]
+
+
+class MessageTemplate(TenantModel):
+    name = models.CharField(max_length=120)
+    channel = models.CharField(max_length=10, choices=CHANNELS)
+    language = models.CharField(max_length=5, default="en")
+    subject = models.CharField(max_length=200, blank=True)
+    body = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["office", "name", "channel", "language"], name="template_unique_name"
+            )
+        ]
+
+
+class Campaign(TenantModel):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        ACTIVE = "active", "Active"
+        PAUSED = "paused", "Paused"
+        ARCHIVED = "archived", "Archived"
+
+    name = models.CharField(max_length=120)
+    version = models.PositiveIntegerField(default=1)
+    previous_version = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    entry_segment = models.JSONField(default=dict, blank=True)
+    exit_conditions = models.JSONField(default=list, blank=True)
+    escalation = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    activated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["office", "name", "version"], name="campaign_name_version"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.name} v{self.version}"
+
+
+class Step(TenantModel):
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="steps")
+    position = models.PositiveIntegerField()
+    wait_days = models.PositiveIntegerField(default=0)
+    channels = models.JSONField(default=list)
+    template = models.ForeignKey(
+        MessageTemplate, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    conditions = models.JSONField(default=dict, blank=True)
+    variants = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(fields=["office", "campaign", "position"], name="step_position")
+        ]
+
+
+class Enrollment(TenantModel):
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        COMPLETED = "completed", "Completed"
+        EXITED = "exited", "Exited"
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="enrollments")
+    account = models.ForeignKey(
+        "accounts.Account", on_delete=models.CASCADE, related_name="enrollments"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    next_step = models.ForeignKey(
+        Step, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    next_due_at = models.DateTimeField(null=True, blank=True)
+    variant = models.CharField(max_length=20, blank=True)
+    enrolled_at = models.DateTimeField(default=timezone.now)
+    exited_at = models.DateTimeField(null=True, blank=True)
+    exit_reason = models.CharField(max_length=40, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["office", "campaign", "account"], name="enrollment_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["office", "status", "next_due_at"])]
+
+
+class Message(TenantModel):
+    """The outbox: one row per (enrollment, step, attempt). Every planned message ends
+    sent, deferred, blocked, failed or flagged."""
+
+    class Status(models.TextChoices):
+        PLANNED = "planned", "Planned"
+        DEFERRED = "deferred", "Deferred"
+        BLOCKED = "blocked", "Blocked"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        DELIVERED = "delivered", "Delivered"
+        FAILED = "failed", "Failed"
+        FLAGGED = "flagged", "Flagged for a person"
+
+    enrollment = models.ForeignKey(
+        Enrollment, null=True, blank=True, on_delete=models.CASCADE, related_name="messages"
+    )
+    step = models.ForeignKey(
+        Step, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    attempt = models.PositiveIntegerField(default=1)
+    account = models.ForeignKey(
+        "accounts.Account", on_delete=models.CASCADE, related_name="messages"
+    )
+    debtor_id = models.BigIntegerField()
+    contact_point = models.ForeignKey(
+        "debtors.ContactPoint", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    channel = models.CharField(max_length=10, choices=CHANNELS)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PLANNED)
+    due_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    provider = models.CharField(max_length=20, blank=True)
+    provider_message_id = models.CharField(max_length=100, blank=True)
+    variant = models.CharField(max_length=20, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["office", "enrollment", "step", "attempt"], name="message_plan_key"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["office", "status", "due_at"]),
+            models.Index(fields=["office", "provider_message_id"]),
+            models.Index(fields=["office", "account", "created_at"]),
+        ]

@@ -1,0 +1,170 @@
+"""Compliance state: decisions with their rule ids, holds, disputes and complaints. The
+rules engine comes with the compliance issue; these tables hold what it decides and
+reads, with effective dates so any past moment can be replayed."""
+
+from django.db import models
+from django.utils import timezone
+
+from accounts.models import MoneyField
+from recovery.tenancy import TenantModel
+
+
+class Decision(TenantModel):
+    class Outcome(models.TextChoices):
+        ALLOW = "allow", "Allow"
+        DEFER = "defer", "Defer"
+        BLOCK = "block", "Block"
+
+    message = models.ForeignKey(
+        "campaigns.Message",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="decisions",
+    )
+    action = models.CharField(max_length=30, help_text="e.g. email, sms, call, legal")
+    account = models.ForeignKey(
+        "accounts.Account", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    debtor_id = models.BigIntegerField(null=True, blank=True)
+    outcome = models.CharField(max_length=5, choices=Outcome.choices)
+    defer_until = models.DateTimeField(null=True, blank=True)
+    rule_ids = models.JSONField(default=list)
+    explanation = models.TextField()
+    disclosures = models.JSONField(default=list, blank=True)
+    decided_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["office", "account", "decided_at"]),
+            models.Index(fields=["office", "outcome", "decided_at"]),
+        ]
+
+
+class Hold(TenantModel):
+    """A pause on collection for a debtor, an account, a contact point or a channel."""
+
+    class Kind(models.TextChoices):
+        DISPUTE = "dispute", "Dispute"
+        BANKRUPTCY = "bankruptcy", "Bankruptcy (automatic stay)"
+        SCRA = "scra", "Servicemember (SCRA)"
+        CEASE = "cease", "Cease communication"
+        ATTORNEY = "attorney", "Attorney representation"
+        DECEASED = "deceased", "Deceased"
+        HARDSHIP = "hardship", "Hardship forbearance"
+        IDENTITY_THEFT = "identity_theft", "Identity theft"
+        OTHER = "other", "Other"
+
+    class Scope(models.TextChoices):
+        DEBTOR = "debtor", "Debtor"
+        ACCOUNT = "account", "Account"
+        CONTACT_POINT = "contact_point", "Contact point"
+        CHANNEL = "channel", "Channel"
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    scope = models.CharField(max_length=15, choices=Scope.choices)
+    debtor = models.ForeignKey("debtors.Debtor", on_delete=models.CASCADE, related_name="holds")
+    account = models.ForeignKey(
+        "accounts.Account", null=True, blank=True, on_delete=models.CASCADE, related_name="holds"
+    )
+    contact_point = models.ForeignKey(
+        "debtors.ContactPoint", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    channel = models.CharField(max_length=10, blank=True)
+    source = models.CharField(max_length=20)
+    reason = models.CharField(max_length=300, blank=True)
+    effective_from = models.DateTimeField(default=timezone.now)
+    effective_to = models.DateTimeField(null=True, blank=True)
+    set_by = models.ForeignKey(
+        "recovery.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    lifted_by = models.ForeignKey(
+        "recovery.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        indexes = [models.Index(fields=["office", "debtor", "effective_from"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(scope="account") | models.Q(account__isnull=False),
+                name="hold_account_scope_needs_account",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(scope="contact_point") | models.Q(contact_point__isnull=False),
+                name="hold_contact_scope_needs_contact_point",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(scope="channel") | ~models.Q(channel=""),
+                name="hold_channel_scope_needs_channel",
+            ),
+        ]
+
+    @property
+    def is_active(self):
+        now = timezone.now()
+        return self.effective_from <= now and (self.effective_to is None or self.effective_to > now)
+
+
+class Dispute(TenantModel):
+    class Status(models.TextChoices):
+        OPEN = "open", "Awaiting verification"
+        VERIFIED = "verified", "Verification sent"
+        RESOLVED = "resolved", "Resolved"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    account = models.ForeignKey(
+        "accounts.Account", on_delete=models.CASCADE, related_name="disputes"
+    )
+    debtor = models.ForeignKey("debtors.Debtor", on_delete=models.CASCADE, related_name="+")
+    received_at = models.DateTimeField(default=timezone.now)
+    received_via = models.CharField(max_length=20)
+    is_partial = models.BooleanField(default=False)
+    disputed_amount = MoneyField(null=True, blank=True, default=None)
+    reason = models.CharField(max_length=300, blank=True)
+    original_creditor_requested = models.BooleanField(default=False)
+    within_validation_period = models.BooleanField(default=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    verification_sent_at = models.DateTimeField(null=True, blank=True)
+    hold = models.ForeignKey(Hold, null=True, blank=True, on_delete=models.SET_NULL)
+
+    class Meta:
+        indexes = [models.Index(fields=["office", "status", "received_at"])]
+
+
+class Complaint(TenantModel):
+    """The complaint register: who complained, through whom, and what came of it."""
+
+    class Source(models.TextChoices):
+        DEBTOR = "debtor", "Debtor directly"
+        CFPB = "cfpb", "CFPB"
+        STATE_AG = "state_ag", "State attorney general"
+        CREDITOR = "creditor", "Creditor"
+
+    class Outcome(models.TextChoices):
+        PENDING = "pending", "Pending"
+        UPHELD = "upheld", "Upheld"
+        NOT_UPHELD = "not_upheld", "Not upheld"
+
+    debtor = models.ForeignKey("debtors.Debtor", on_delete=models.CASCADE, related_name="+")
+    accounts = models.ManyToManyField(
+        "accounts.Account", through="ComplaintAccount", related_name="complaints", blank=True
+    )
+    source = models.CharField(max_length=10, choices=Source.choices)
+    received_at = models.DateTimeField(default=timezone.now)
+    response_due_at = models.DateTimeField()
+    outcome = models.CharField(max_length=12, choices=Outcome.choices, default=Outcome.PENDING)
+    root_cause = models.CharField(max_length=200, blank=True)
+
+
+class ComplaintAccount(TenantModel):
+    """Links a complaint to the accounts it concerns (carries office_id like every row)."""
+
+    complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE)
+    account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["office", "complaint", "account"], name="complaint_account_unique"
+            )
+        ]

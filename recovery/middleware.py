@@ -1,0 +1,32 @@
+"""Request context: a request id for every log line, and a clean tenancy slate.
+
+Threads are reused between requests, so the office context is cleared at both ends of
+every request; the office itself is set by `recovery.access.office_view` inside the
+request's transaction.
+"""
+
+import re
+import uuid
+
+from recovery import tenancy
+from recovery.logging import request_id
+
+_VALID_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+
+class RequestContextMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        incoming = request.headers.get("X-Request-ID", "")
+        rid = incoming if _VALID_ID.match(incoming) else uuid.uuid4().hex
+        token = request_id.set(rid)
+        tenancy.deactivate()
+        try:
+            response = self.get_response(request)
+        finally:
+            tenancy.deactivate()
+            request_id.reset(token)
+        response["X-Request-ID"] = rid
+        return response

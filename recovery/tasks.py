@@ -1,0 +1,48 @@
+"""The Celery task base class that carries the office, and the beat tick.
+
+Every tenant task takes `office_id` first; `TenantTask` runs it inside one transaction
+with that office active. The beat tick is the one place that fans out across offices.
+"""
+
+import logging
+
+from celery import Task, shared_task
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+
+from recovery import tenancy
+from recovery.models import Office
+
+logger = logging.getLogger(__name__)
+
+BEAT_HEARTBEAT_KEY = "beat:last_tick"
+
+
+class TenantTask(Task):
+    """Runs `run(office_id, …)` in a transaction with the office active."""
+
+    abstract = True
+
+    def __call__(self, office_id, *args, **kwargs):
+        with transaction.atomic(), tenancy.office_context(office_id):
+            return super().__call__(office_id, *args, **kwargs)
+
+
+@shared_task
+def beat_tick():
+    """Fan out one `office_tick` per active office; record that the clock is alive."""
+    cache.set(BEAT_HEARTBEAT_KEY, timezone.now().isoformat(), timeout=None)
+    with tenancy.all_offices("beat fan-out: one task per office"):
+        office_ids = list(Office.objects.filter(is_active=True).values_list("id", flat=True))
+    for office_id in office_ids:
+        office_tick.delay(office_id)
+    return len(office_ids)
+
+
+@shared_task(base=TenantTask)
+def office_tick(office_id):
+    """Per-office periodic work. Later issues hang planning and reconciliation here."""
+    from recovery.services import work_items_escalate_overdue
+
+    return work_items_escalate_overdue(office_id=office_id)

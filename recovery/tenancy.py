@@ -1,0 +1,140 @@
+"""The first wall between offices: a context variable and a fail-closed manager.
+
+The current office lives in a context variable. Middleware/decorators set it for a
+request, API-key authentication for an API call, and `TenantTask` for a Celery task.
+Every tenant-owned model's default manager filters by it and *raises* when none is set,
+so a forgotten filter fails loudly instead of returning every office's rows.
+
+Cross-office work (the beat fan-out, the platform admin, a webhook looking up which
+office it belongs to) goes through exactly one escape hatch, `all_offices(reason)`,
+so every such place can be found with `grep -rn all_offices`.
+
+This module must never guess an office: no default, no "first office".
+"""
+
+import contextlib
+import contextvars
+import logging
+
+from django.db import connection, models
+
+logger = logging.getLogger(__name__)
+
+_ALL = object()
+_office_id = contextvars.ContextVar("office_id", default=None)
+
+
+class NoOfficeSelected(RuntimeError):
+    """A tenant-owned table was queried with no office in context."""
+
+
+def current_office_id():
+    """The id of the office in context, or None. Raises inside `all_offices`."""
+    value = _office_id.get()
+    if value is _ALL:
+        return None
+    return value
+
+
+def is_cross_office():
+    return _office_id.get() is _ALL
+
+
+def _set_database_office(office_id):
+    # Second wall (PostgreSQL row-level security): transaction-local, so a pooled
+    # connection never carries one office's setting into the next request.
+    if connection.vendor == "postgresql" and connection.in_atomic_block:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT set_config('app.office_id', %s, true)",
+                ["" if office_id is None else str(office_id)],
+            )
+
+
+def activate(office_id):
+    """Set the office for the rest of this request/task (and its DB transaction)."""
+    if office_id is None:
+        raise ValueError("activate() needs an office id; use all_offices() to cross offices")
+    _office_id.set(int(office_id))
+    _set_database_office(office_id)
+
+
+def deactivate():
+    _office_id.set(None)
+    _set_database_office(None)
+
+
+@contextlib.contextmanager
+def office_context(office_id):
+    """Run a block as one office, restoring what was in context before."""
+    token = _office_id.set(int(office_id))
+    _set_database_office(office_id)
+    try:
+        yield
+    finally:
+        _office_id.reset(token)
+        previous = _office_id.get()
+        _set_database_office(previous if isinstance(previous, int) else None)
+
+
+@contextlib.contextmanager
+def all_offices(reason):
+    """The explicit, greppable escape hatch for cross-office work. Say why."""
+    if not reason:
+        raise ValueError("all_offices() needs a reason")
+    token = _office_id.set(_ALL)
+    logger.debug("cross-office block entered", extra={"reason": reason})
+    try:
+        yield
+    finally:
+        _office_id.reset(token)
+
+
+class TenantQuerySet(models.QuerySet):
+    pass
+
+
+class TenantManager(models.Manager.from_queryset(TenantQuerySet)):
+    """Filters by the office in context; raises when there is none (fail closed)."""
+
+    def get_queryset(self):
+        qs = super().get_queryset()
+        value = _office_id.get()
+        if value is _ALL:
+            return qs
+        if value is None:
+            raise NoOfficeSelected(
+                f"{self.model._meta.label} queried with no office in context: "
+                "use tenancy.activate()/office_context(), or all_offices(reason)."
+            )
+        return qs.filter(office_id=value)
+
+
+class TenantModel(models.Model):
+    """Base for every tenant-owned table: `office_id NOT NULL` and the scoped manager.
+
+    `save()` fills the office from context and refuses to write a row into another
+    office than the one in context.
+    """
+
+    office = models.ForeignKey("recovery.Office", on_delete=models.PROTECT, related_name="+")
+
+    objects = TenantManager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        value = _office_id.get()
+        if value is None:
+            raise NoOfficeSelected(f"Cannot save {self._meta.label} with no office in context")
+        if self.office_id is None:
+            if value is _ALL:
+                raise NoOfficeSelected(f"{self._meta.label} needs an explicit office here")
+            self.office_id = value
+        elif value is not _ALL and self.office_id != value:
+            raise NoOfficeSelected(
+                f"Refusing to write {self._meta.label} of office {self.office_id} "
+                f"while office {value} is in context"
+            )
+        super().save(*args, **kwargs)

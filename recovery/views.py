@@ -1,0 +1,254 @@
+"""Staff pages of the platform core: landing, office switch, team management, my work,
+invitations, health. Thin: parse, call a service, render."""
+
+import logging
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.password_validation import validate_password
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.db.models import Count, Q, Sum
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.models import OPEN_STATUSES, Account, Creditor
+from recovery import services
+from recovery.access import ADMINS, ALL_ROLES, office_view
+from recovery.models import Invitation, Membership, Role, WorkItem
+from recovery.tasks import BEAT_HEARTBEAT_KEY
+
+logger = logging.getLogger(__name__)
+
+
+@login_required
+def home(request):
+    """Land in the user's office (the only one, or the last one they chose)."""
+    memberships = list(
+        Membership.objects.select_related("office")
+        .filter(user=request.user, is_active=True, office__is_active=True)
+        .order_by("office__name")
+    )
+    if not memberships:
+        return render(request, "recovery/no_office.html", status=403)
+    preferred = request.session.get("office_slug")
+    for m in memberships:
+        if m.office.slug == preferred:
+            return redirect("office_home", office_slug=m.office.slug)
+    return redirect("office_home", office_slug=memberships[0].office.slug)
+
+
+@office_view(roles=ALL_ROLES)
+def office_home(request):
+    request.session["office_slug"] = request.office.slug
+    accounts = Account.objects.all()
+    if request.membership.creditor_id:
+        accounts = accounts.filter(creditor_id=request.membership.creditor_id)
+    totals = accounts.aggregate(
+        open_count=Count("id", filter=Q(status__in=OPEN_STATUSES)),
+        open_balance=Sum("principal_balance", filter=Q(status__in=OPEN_STATUSES))
+        + Sum("interest_balance", filter=Q(status__in=OPEN_STATUSES))
+        + Sum("fees_balance", filter=Q(status__in=OPEN_STATUSES)),
+        placed=Sum("total_placed"),
+        collected=Sum("total_collected"),
+    )
+    placed = totals["placed"] or 0
+    recovery_rate = (totals["collected"] or 0) / placed * 100 if placed else None
+    my_open = WorkItem.objects.filter(assignee=request.user, status=WorkItem.Status.OPEN).count()
+    return render(
+        request,
+        "recovery/office_home.html",
+        {"totals": totals, "recovery_rate": recovery_rate, "my_open": my_open},
+    )
+
+
+@office_view(roles=ALL_ROLES)
+def my_work(request):
+    show = request.GET.get("show", "mine")
+    items = WorkItem.objects.select_related("account", "assignee").filter(
+        status=WorkItem.Status.OPEN
+    )
+    if show == "mine":
+        items = items.filter(assignee=request.user)
+    elif show == "unassigned":
+        items = items.filter(assignee__isnull=True)
+    overdue = cache.get(services.overdue_cache_key(request.office.id))
+    return render(
+        request,
+        "recovery/my_work.html",
+        {"items": items[:200], "show": show, "overdue": overdue, "now": timezone.now()},
+    )
+
+
+@require_POST
+@office_view(roles=ALL_ROLES)
+def work_item_done(request, item_id):
+    item = get_object_or_404(WorkItem, pk=item_id, status=WorkItem.Status.OPEN)
+    item.status = WorkItem.Status.DONE
+    item.completed_at = timezone.now()
+    item.save(update_fields=["status", "completed_at"])
+    messages.success(request, f"Marked “{item.title}” as done.")
+    return redirect("my_work", office_slug=request.office.slug)
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField()
+    role = forms.ChoiceField(choices=Role.choices)
+    creditor = forms.ModelChoiceField(
+        queryset=Creditor._base_manager.none(),
+        required=False,
+        help_text="Only for creditor users: they see only this creditor's accounts.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["creditor"].queryset = Creditor.objects.all()
+
+
+class RoleForm(InviteForm):
+    email = None
+
+
+@office_view(roles=ADMINS)
+def staff_list(request):
+    members = (
+        Membership.objects.select_related("user", "creditor")
+        .filter(office=request.office)
+        .order_by("-is_active", "user__full_name", "user__email")
+    )
+    invitations = Invitation.objects.filter(
+        accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now()
+    ).order_by("-created_at")
+    return render(
+        request,
+        "recovery/staff_list.html",
+        {"members": members, "invitations": invitations, "form": InviteForm()},
+    )
+
+
+@office_view(roles=ADMINS)
+def staff_invite(request):
+    form = InviteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            invitation, _link = services.invitation_create(
+                office=request.office,
+                email=form.cleaned_data["email"],
+                role=form.cleaned_data["role"],
+                creditor=form.cleaned_data["creditor"],
+                invited_by=request.user,
+            )
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, f"Invitation sent to {invitation.email}.")
+            return redirect("staff_list", office_slug=request.office.slug)
+    return render(request, "recovery/staff_invite.html", {"form": form})
+
+
+@office_view(roles=ADMINS)
+def staff_edit(request, membership_id):
+    membership = get_object_or_404(
+        Membership.objects.select_related("user"), pk=membership_id, office=request.office
+    )
+    form = RoleForm(
+        request.POST or None,
+        initial={"role": membership.role, "creditor": membership.creditor_id},
+    )
+    if request.method == "POST":
+        try:
+            action = request.POST.get("action", "role")
+            if action == "deactivate":
+                services.membership_set_active(membership=membership, active=False)
+                messages.success(request, f"{membership.user} can no longer sign in here.")
+                return redirect("staff_list", office_slug=request.office.slug)
+            if action == "reactivate":
+                services.membership_set_active(membership=membership, active=True)
+                messages.success(request, f"{membership.user} is active again.")
+                return redirect("staff_list", office_slug=request.office.slug)
+            if form.is_valid():
+                services.membership_set_role(
+                    membership=membership,
+                    role=form.cleaned_data["role"],
+                    creditor=form.cleaned_data["creditor"],
+                )
+                messages.success(
+                    request, f"{membership.user} is now {membership.get_role_display()}."
+                )
+                return redirect("staff_list", office_slug=request.office.slug)
+        except ValidationError as exc:
+            _add_errors(form, exc)
+            if not form.is_bound or not hasattr(form, "cleaned_data"):
+                messages.error(request, " ".join(exc.messages))
+    return render(request, "recovery/staff_edit.html", {"form": form, "member": membership})
+
+
+def _add_errors(form, exc):
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
+class AcceptForm(forms.Form):
+    full_name = forms.CharField(max_length=150, label="Your name")
+    password1 = forms.CharField(widget=forms.PasswordInput, label="Choose a password")
+    password2 = forms.CharField(widget=forms.PasswordInput, label="Repeat the password")
+
+    def clean(self):
+        data = super().clean()
+        if data.get("password1") != data.get("password2"):
+            raise ValidationError("The two passwords differ: type the same one twice.")
+        if data.get("password1"):
+            validate_password(data["password1"])
+        return data
+
+
+def invitation_accept(request, token):
+    invitation = services.invitation_for_token(token)
+    if invitation is None:
+        return render(request, "registration/invitation_invalid.html", status=404)
+    form = AcceptForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = services.invitation_accept(
+            invitation=invitation,
+            full_name=form.cleaned_data["full_name"],
+            password=form.cleaned_data["password1"],
+        )
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, f"Welcome to {invitation.office.name}.")
+        return redirect("office_home", office_slug=invitation.office.slug)
+    return render(
+        request, "registration/invitation_accept.html", {"form": form, "invitation": invitation}
+    )
+
+
+@require_GET
+def healthz(request):
+    """Database and broker reachability, and when beat last ticked. JSON for monitors."""
+    checks = {}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        checks["database"] = "ok"
+    except Exception as exc:  # noqa: BLE001 - report any failure, never raise
+        logger.warning("healthz database check failed", extra={"error": str(exc)})
+        checks["database"] = "error"
+    try:
+        from recovery.celery import app
+
+        with app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+        checks["broker"] = "ok"
+    except Exception as exc:  # noqa: BLE001
+        logger.warning("healthz broker check failed", extra={"error": str(exc)})
+        checks["broker"] = "error"
+    checks["beat_last_tick"] = cache.get(BEAT_HEARTBEAT_KEY)
+    ok = checks["database"] == "ok" and checks["broker"] == "ok"
+    return JsonResponse({"status": "ok" if ok else "error", **checks}, status=200 if ok else 503)
