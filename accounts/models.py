@@ -263,7 +263,7 @@ class Transaction(TenantModel):
     currency = models.CharField(max_length=3)
     effective_date = models.DateField()
     posted_at = models.DateTimeField(default=timezone.now)
-    reverses = models.OneToOneField(
+    reverses = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by"
     )
     payment = models.ForeignKey(
@@ -281,6 +281,10 @@ class Transaction(TenantModel):
     class Meta:
         ordering = ["posted_at", "id"]
         indexes = [models.Index(fields=["office", "account", "posted_at"])]
+        constraints = [
+            # An entry is reversed at most once.
+            models.UniqueConstraint(fields=["office", "reverses"], name="transaction_reversed_once")
+        ]
 
     @property
     def amount(self):

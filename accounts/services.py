@@ -132,7 +132,8 @@ def ledger_sums(account):
     sums = Transaction.objects.filter(account=account).aggregate(
         principal=Sum("principal"), interest=Sum("interest"), fees=Sum("fees")
     )
-    return {k: v or ZERO for k, v in sums.items()}
+    # SQLite sums decimals as floats; every row is whole cents, so cents are exact.
+    return {k: (v or ZERO).quantize(CENT) for k, v in sums.items()}
 
 
 def account_ledger_mismatches():
@@ -148,11 +149,8 @@ def account_ledger_mismatches():
         "id", "principal_balance", "interest_balance", "fees_balance"
     ).iterator():
         row = by_account.get(acc.id, {"p": ZERO, "i": ZERO, "f": ZERO})
-        if (acc.principal_balance, acc.interest_balance, acc.fees_balance) != (
-            row["p"] or ZERO,
-            row["i"] or ZERO,
-            row["f"] or ZERO,
-        ):
+        ledger = tuple(Decimal(row[k] or ZERO).quantize(CENT) for k in ("p", "i", "f"))
+        if (acc.principal_balance, acc.interest_balance, acc.fees_balance) != ledger:
             mismatches.append(acc.id)
     return mismatches
 

@@ -21,12 +21,13 @@ class RequestContextMiddleware:
     def __call__(self, request):
         incoming = request.headers.get("X-Request-ID", "")
         rid = incoming if _VALID_ID.match(incoming) else uuid.uuid4().hex
-        token = request_id.set(rid)
+        # Not reset on the way out: Django logs the response after this returns, and the
+        # next request on this thread sets its own id first.
+        request_id.set(rid)
         tenancy.deactivate()
         try:
             response = self.get_response(request)
         finally:
             tenancy.deactivate()
-            request_id.reset(token)
         response["X-Request-ID"] = rid
         return response

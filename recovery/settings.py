@@ -108,6 +108,12 @@ DATABASES = {
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 IS_POSTGRES = DATABASES["default"]["ENGINE"].endswith(("postgresql", "postgis"))
+# PostgreSQL roles (see recovery/rls.py and bin/setup_db_roles.py): the application role
+# has no BYPASSRLS; tenancy.all_offices switches to the maintenance role for a block.
+DATABASE_APP_ROLE = env.str("DATABASE_APP_ROLE", default="recovery_app")
+DATABASE_MAINTENANCE_ROLE = env.str(
+    "DATABASE_MAINTENANCE_ROLE", default="recovery_maint" if IS_POSTGRES else ""
+)
 if not IS_POSTGRES:
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
 

@@ -16,7 +16,8 @@ import contextlib
 import contextvars
 import logging
 
-from django.db import connection, models
+from django.conf import settings
+from django.db import connection, models, transaction
 
 logger = logging.getLogger(__name__)
 
@@ -66,26 +67,44 @@ def deactivate():
 
 @contextlib.contextmanager
 def office_context(office_id):
-    """Run a block as one office, restoring what was in context before."""
+    """Run a block as one office, in a transaction (a savepoint when nested) so that the
+    database's row-level security sees the office too; restores what was before."""
     token = _office_id.set(int(office_id))
-    _set_database_office(office_id)
     try:
-        yield
+        with transaction.atomic():
+            _set_database_office(office_id)
+            yield
+            # Hand the enclosing transaction back its own office (or none).
+            previous = token.old_value
+            _set_database_office(previous if isinstance(previous, int) else None)
     finally:
         _office_id.reset(token)
-        previous = _office_id.get()
-        _set_database_office(previous if isinstance(previous, int) else None)
 
 
 @contextlib.contextmanager
 def all_offices(reason):
-    """The explicit, greppable escape hatch for cross-office work. Say why."""
+    """The explicit, greppable escape hatch for cross-office work. Say why.
+
+    On PostgreSQL the block runs in a transaction (a savepoint when nested) as the
+    maintenance role, which bypasses row-level security; the role ends with the block.
+    """
     if not reason:
         raise ValueError("all_offices() needs a reason")
+    already = _office_id.get() is _ALL
     token = _office_id.set(_ALL)
     logger.debug("cross-office block entered", extra={"reason": reason})
     try:
-        yield
+        role = getattr(settings, "DATABASE_MAINTENANCE_ROLE", "")
+        if already or connection.vendor != "postgresql" or not role:
+            yield
+            return
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute(f"SET LOCAL ROLE {connection.ops.quote_name(role)}")
+            yield
+            # On an exception the savepoint/transaction rollback undoes SET LOCAL.
+            with connection.cursor() as cursor:
+                cursor.execute("RESET ROLE")
     finally:
         _office_id.reset(token)
 

@@ -7,7 +7,10 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.password_validation import validate_password
+from django.contrib.auth.password_validation import (
+    password_validators_help_text_html,
+    validate_password,
+)
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import connection
@@ -85,8 +88,8 @@ def my_work(request):
     )
 
 
-@require_POST
 @office_view(roles=ALL_ROLES)
+@require_POST
 def work_item_done(request, item_id):
     item = get_object_or_404(WorkItem, pk=item_id, status=WorkItem.Status.OPEN)
     item.status = WorkItem.Status.DONE
@@ -197,9 +200,18 @@ def _add_errors(form, exc):
 
 
 class AcceptForm(forms.Form):
-    full_name = forms.CharField(max_length=150, label="Your name")
-    password1 = forms.CharField(widget=forms.PasswordInput, label="Choose a password")
-    password2 = forms.CharField(widget=forms.PasswordInput, label="Repeat the password")
+    full_name = forms.CharField(
+        max_length=150, label="Your name", widget=forms.TextInput(attrs={"autocomplete": "name"})
+    )
+    password1 = forms.CharField(
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        label="Choose a password",
+        help_text=password_validators_help_text_html(),
+    )
+    password2 = forms.CharField(
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        label="Repeat the password",
+    )
 
     def clean(self):
         data = super().clean()

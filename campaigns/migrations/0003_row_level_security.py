@@ -1,0 +1,16 @@
+# Row-level security for every tenant-owned table of this app (see recovery/rls.py).
+from django.db import migrations
+
+from recovery.rls import EnableTenantRLS
+
+
+class Migration(migrations.Migration):
+    dependencies = [("campaigns", "0002_initial")]
+
+    operations = [
+        EnableTenantRLS("MessageTemplate"),
+        EnableTenantRLS("Campaign"),
+        EnableTenantRLS("Step"),
+        EnableTenantRLS("Enrollment"),
+        EnableTenantRLS("Message"),
+    ]

@@ -1,0 +1,84 @@
+"""Where a debtor might be, as a set of IANA time zones, from offline data only.
+
+A ZIP code gives its zone (the `zipcodes` package's data); a phone number gives the
+zones of its area code (`phonenumbers`' geodata). When a source names too many zones to
+mean anything (a toll-free number, a non-geographic code) it counts as unknown, and an
+unknown location must respect every zone in `US_TIME_ZONES`.
+"""
+
+from functools import cache
+
+import phonenumbers
+import zipcodes
+from phonenumbers import timezone as phone_timezone
+
+# Every zone a US debtor can be in; a time window must hold in all of them when the
+# location is unknown.
+US_TIME_ZONES = (
+    "America/New_York", "America/Detroit", "America/Indiana/Indianapolis",
+    "America/Kentucky/Louisville", "America/Chicago", "America/Indiana/Knox",
+    "America/Menominee", "America/North_Dakota/Center", "America/Denver", "America/Boise",
+    "America/Phoenix", "America/Los_Angeles", "America/Anchorage", "America/Juneau",
+    "America/Sitka", "America/Nome", "America/Adak", "Pacific/Honolulu",
+    "America/Puerto_Rico", "Pacific/Guam", "Pacific/Pago_Pago", "Pacific/Saipan",
+    "America/St_Thomas",
+)  # fmt: skip
+
+# A source naming more zones than this says nothing useful about location.
+_MAX_MEANINGFUL_ZONES = 4
+
+
+@cache
+def _zip_index():
+    return {z["zip_code"]: z for z in zipcodes.list_all()}
+
+
+def zip_info(postal_code):
+    """The zipcodes record for a 5-digit ZIP (ZIP+4 accepted), or None."""
+    if not postal_code:
+        return None
+    return _zip_index().get(str(postal_code).strip()[:5])
+
+
+def zones_for_zip(postal_code):
+    info = zip_info(postal_code)
+    if info and info.get("timezone"):
+        return [info["timezone"]]
+    return []
+
+
+def zones_for_phone(e164):
+    try:
+        number = phonenumbers.parse(e164, "US")
+    except phonenumbers.NumberParseException:
+        return []
+    zones = [
+        z
+        for z in phone_timezone.time_zones_for_number(number)
+        if z != phone_timezone.UNKNOWN_TIMEZONE
+    ]
+    if not zones or len(zones) > _MAX_MEANINGFUL_ZONES:
+        return []
+    return sorted(zones)
+
+
+def candidate_zones(*, kind, value="", postal_code=""):
+    """(zones, source) for a contact point; source is 'zip', 'area_code' or 'unknown'."""
+    if kind == "address":
+        zones = zones_for_zip(postal_code)
+        return (zones, "zip") if zones else ([], "unknown")
+    if kind == "phone":
+        zones = zones_for_phone(value)
+        return (zones, "area_code") if zones else ([], "unknown")
+    return [], "unknown"
+
+
+def debtor_candidate_zones(contact_points):
+    """The union of zones over a debtor's addresses and phones. A source that says
+    nothing (unknown) adds nothing; when nothing locates the debtor, every US zone
+    counts (a window must hold wherever the debtor could be)."""
+    zones = set()
+    for cp in contact_points:
+        if cp.kind in ("address", "phone") and cp.timezone_source != "unknown":
+            zones.update(cp.candidate_timezones)
+    return zones or set(US_TIME_ZONES)

@@ -1,0 +1,76 @@
+import os
+
+import pytest
+from django.conf import settings
+
+from tests.factories import PASSWORD, MembershipFactory, OfficeFactory
+
+
+def pytest_configure(config):
+    # The suite runs on PostgreSQL; CI must never fall back to SQLite silently.
+    if os.environ.get("CI", "").lower() == "true" and not settings.IS_POSTGRES:
+        raise pytest.UsageError(
+            "CI=true but DATABASE_URL is not PostgreSQL: refusing to run the suite on SQLite."
+        )
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Migrations ran as the owner role; the tests run as the application role, which
+    has no BYPASSRLS, so row-level security is in force for the whole suite."""
+    from django.db import connection
+
+    if not settings.IS_POSTGRES:
+        yield
+        return
+    owner = {k: connection.settings_dict[k] for k in ("USER", "PASSWORD")}
+    with django_db_blocker.unblock():
+        # Test-only: transactional tests empty the tables between tests with TRUNCATE
+        # (which RLS does not govern). Production never grants it to the app role.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"GRANT TRUNCATE ON ALL TABLES IN SCHEMA public TO {settings.DATABASE_APP_ROLE}"
+            )
+        connection.close()
+        connection.settings_dict["USER"] = settings.DATABASE_APP_ROLE
+        connection.settings_dict["PASSWORD"] = os.environ.get("DATABASE_APP_PASSWORD", "")
+    yield
+    with django_db_blocker.unblock():
+        connection.close()
+        connection.settings_dict.update(owner)
+
+
+@pytest.fixture
+def office_a(db):
+    return OfficeFactory(name="Harbor Test Office", slug="harbor-test")
+
+
+@pytest.fixture
+def office_b(db):
+    return OfficeFactory(name="Other Test Office", slug="other-test")
+
+
+@pytest.fixture
+def login(client):
+    """Log a membership's user in and return the client."""
+
+    def _login(membership):
+        assert client.login(email=membership.user.email, password=PASSWORD)
+        return client
+
+    return _login
+
+
+@pytest.fixture
+def agent_a(office_a):
+    return MembershipFactory(office=office_a, role="agent")
+
+
+@pytest.fixture
+def agent_b(office_b):
+    return MembershipFactory(office=office_b, role="agent")
+
+
+@pytest.fixture
+def admin_a(office_a):
+    return MembershipFactory(office=office_a, role="admin")

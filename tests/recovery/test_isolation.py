@@ -1,0 +1,83 @@
+"""Office B's staff never see office A's objects: every office URL that names an object
+answers 404 to an outsider, whether they use A's slug or their own."""
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from tests.factories import AccountFactory, MembershipFactory, WorkItemFactory
+
+POST_ONLY = {"work_item_done"}
+
+
+def office_url_patterns():
+    """(route, kwarg names) for every URL under /o/<office_slug>/."""
+    found = []
+
+    def walk(patterns, prefix):
+        for p in patterns:
+            route = prefix + str(p.pattern)
+            if isinstance(p, URLResolver):
+                walk(p.url_patterns, route)
+            elif isinstance(p, URLPattern) and route.startswith("o/<slug:office_slug>/"):
+                found.append((route, p.name, sorted(p.pattern.converters)))
+
+    walk(get_resolver().url_patterns, "")
+    return found
+
+
+@pytest.fixture
+def office_a_objects(office_a):
+    account = AccountFactory(office=office_a)
+    membership = MembershipFactory(office=office_a, role="agent")
+    item = WorkItemFactory(office=office_a, account=account, assignee=membership.user)
+    return {"account_id": account.pk, "item_id": item.pk, "membership_id": membership.pk}
+
+
+def fill(route, values):
+    url = "/" + route
+    for name, value in values.items():
+        for conv in ("int", "slug", "str"):
+            url = url.replace(f"<{conv}:{name}>", str(value))
+    assert "<" not in url, f"unfilled URL parameter in {url}"
+    return url
+
+
+def test_every_object_kwarg_of_office_urls_is_covered(office_a_objects):
+    names = {n for _, _, conv in office_url_patterns() for n in conv} - {"office_slug"}
+    assert names <= set(office_a_objects), f"add objects for {names - set(office_a_objects)}"
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_outsider_gets_404_on_every_office_url(
+    client, office_a, office_b, office_a_objects, method
+):
+    outsider = MembershipFactory(office=office_b, role="admin")
+    client.force_login(outsider.user)
+    routes = office_url_patterns()
+    assert len(routes) >= 6
+    for route, name, _ in routes:
+        # Through office A's slug: not a member, so the office itself is not found.
+        url = fill(route, {"office_slug": office_a.slug, **office_a_objects})
+        assert getattr(client, method)(url).status_code == 404, (name, url)
+        # Through the outsider's own office, naming A's objects: scoped away.
+        if any(k in route for k in office_a_objects) and not (
+            method == "get" and name in POST_ONLY
+        ):
+            url = fill(route, {"office_slug": office_b.slug, **office_a_objects})
+            assert getattr(client, method)(url).status_code == 404, (name, url)
+
+
+def test_member_reaches_the_same_urls(client, office_a, office_a_objects):
+    insider = MembershipFactory(office=office_a, role="admin")
+    client.force_login(insider.user)
+    for route, name, _ in office_url_patterns():
+        if name in POST_ONLY:
+            continue
+        url = fill(route, {"office_slug": office_a.slug, **office_a_objects})
+        assert client.get(url).status_code == 200, (name, url)
+
+
+def test_anonymous_is_sent_to_login(client, office_a, office_a_objects):
+    response = client.get(f"/o/{office_a.slug}/accounts/{office_a_objects['account_id']}/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/login/")
