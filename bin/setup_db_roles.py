@@ -9,15 +9,20 @@ The tables are owned by whoever runs the migrations (the owner role); their gran
 these roles are given after every migrate (recovery/apps.py).
 
 Usage: python bin/setup_db_roles.py [--app-password PASSWORD]
+       python bin/setup_db_roles.py --print-app-url   (the app role's DATABASE_URL)
 """
 
 import argparse
 import os
 import sys
-from urllib.parse import urlparse
+from pathlib import Path
+from urllib.parse import quote, urlparse
 
+import environ
 import psycopg2
 from psycopg2 import sql
+
+environ.Env.read_env(Path(__file__).resolve().parent.parent / ".env", overwrite=False)
 
 
 def main():
@@ -29,8 +34,14 @@ def main():
     )
     parser.add_argument("--app-password", default=os.environ.get("DATABASE_APP_PASSWORD", ""))
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL", ""))
+    parser.add_argument("--print-app-url", action="store_true")
     args = parser.parse_args()
     url = urlparse(args.database_url)
+    if args.print_app_url:
+        secret = f":{quote(args.app_password, safe='')}" if args.app_password else ""
+        netloc = f"{args.app_role}{secret}@{url.hostname}:{url.port or 5432}"
+        print(url._replace(netloc=netloc).geturl())
+        return 0
     if not url.scheme.startswith("postgres"):
         print("setup_db_roles: DATABASE_URL is not PostgreSQL; nothing to do.")
         return 0

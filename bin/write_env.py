@@ -11,6 +11,8 @@ DEFAULTS = {
     "SECRET_KEY": lambda: secrets.token_urlsafe(50),
     "FIELD_ENCRYPTION_KEYS": lambda: Fernet.generate_key().decode(),
     "BLIND_INDEX_KEY": lambda: secrets.token_urlsafe(32),
+    # Password of the PostgreSQL application role (bin/setup_db_roles.py sets it).
+    "DATABASE_APP_PASSWORD": lambda: secrets.token_urlsafe(24),
 }
 
 

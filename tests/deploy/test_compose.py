@@ -101,16 +101,25 @@ def _assert_stack(services):
         if "worker" in words:
             assert "-B" not in words and "--beat" not in words, name
 
-    # One image, one build, one environment for every app service.
+    # One image and one build for every app service; one environment for the
+    # long-running ones. Only `migrate` differs: it connects as the owner role.
     first = services[APP_SERVICES[0]]
     assert first.get("build") and first.get("image")
     for name in APP_SERVICES[1:]:
         svc = services[name]
         assert svc.get("build") == first["build"], name
         assert svc.get("image") == first["image"], name
-        assert svc.get("environment") == first["environment"], name
+    web_env = services["web"]["environment"]
+    for name in LONG_RUNNING_APP_SERVICES:
+        assert services[name]["environment"] == web_env, name
+    # Row-level security: the app connects as the application role, migrations as the
+    # owner, who also creates the roles first.
+    assert web_env["DATABASE_URL"].startswith("postgres://recovery_app:")
+    migrate_env = services["migrate"]["environment"]
+    assert not migrate_env["DATABASE_URL"].startswith("postgres://recovery_app:")
+    assert "setup_db_roles" in " ".join(_command_words(services["migrate"]))
 
-    env = first["environment"]
+    env = web_env
     assert env["REDIS_URL"] == "redis://redis:6379/0"
     assert env["DATABASE_URL"].startswith("postgres://")
     assert "@postgres:5432/" in env["DATABASE_URL"]
