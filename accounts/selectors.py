@@ -3,9 +3,10 @@ scoped managers (current office) and narrows further for creditor users."""
 
 import re
 
-from django.db.models import Q
+from django.db.models import Count, DecimalField, F, Q, Sum, Value
+from django.db.models.functions import Coalesce
 
-from accounts.models import Account
+from accounts.models import OPEN_STATUSES, ZERO, Account
 from debtors.models import ContactPoint
 
 _DIGITS = re.compile(r"\D+")
@@ -56,3 +57,30 @@ def account_get(*, membership, account_id):
         .select_related("debtor", "creditor", "placement", "assigned_agent")
         .get(pk=account_id)
     )
+
+
+def _money_sum(expression, **filter_):
+    return Coalesce(
+        Sum(expression, **filter_), Value(ZERO), output_field=DecimalField(max_digits=16)
+    )
+
+
+def office_totals(*, membership, currency):
+    """Headline figures for the office home, in one query. Money is summed in one
+    currency only; accounts in other currencies are counted, not added."""
+    accounts = accounts_visible_to(membership)
+    is_open = Q(status__in=OPEN_STATUSES)
+    in_currency = Q(currency=currency)
+    totals = accounts.aggregate(
+        open_count=Count("id", filter=is_open),
+        open_balance=_money_sum(
+            F("principal_balance") + F("interest_balance") + F("fees_balance"),
+            filter=is_open & in_currency,
+        ),
+        placed=_money_sum("total_placed", filter=in_currency),
+        collected=_money_sum("total_collected", filter=in_currency),
+        other_currency=Count("id", filter=~in_currency),
+    )
+    placed = totals["placed"]
+    totals["recovery_rate"] = totals["collected"] / placed * 100 if placed else None
+    return totals

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.views.decorators.vary import vary_on_headers
 
 from accounts import selectors, services
 from accounts.models import Account, AccountStatus, Creditor
@@ -16,6 +17,7 @@ PAGE_SIZE = 50
 
 
 @office_view(roles=ALL_ROLES)
+@vary_on_headers("HX-Request")
 def account_list(request):
     query = request.GET.get("q", "")
     status = request.GET.get("status", "")

@@ -18,6 +18,7 @@ from recovery.models import Membership, Role
 STAFF_ROLES = (Role.AGENT, Role.SUPERVISOR, Role.MANAGER, Role.COMPLIANCE, Role.ADMIN)
 ALL_ROLES = (*STAFF_ROLES, Role.CREDITOR)
 MANAGERS = (Role.MANAGER, Role.ADMIN)
+SUPERVISORS = (Role.SUPERVISOR, Role.MANAGER, Role.ADMIN)
 ADMINS = (Role.ADMIN,)
 
 

@@ -7,8 +7,10 @@ office is known); everything else here is tenant-owned.
 
 import hashlib
 import secrets
+import zoneinfo
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
@@ -64,6 +66,13 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.full_name or self.email.split("@")[0]
 
 
+def validate_time_zone(value):
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValidationError(f"“{value}” is not a time zone (e.g. America/Chicago).") from exc
+
+
 class Office(models.Model):
     """The tenant: one debt recovery office or agency."""
 
@@ -73,7 +82,9 @@ class Office(models.Model):
 
     name = models.CharField(max_length=200)
     slug = models.SlugField(unique=True, max_length=60)
-    time_zone = models.CharField(max_length=64, default="America/New_York")
+    time_zone = models.CharField(
+        max_length=64, default="America/New_York", validators=[validate_time_zone]
+    )
     default_currency = models.CharField(
         max_length=3, default="USD", validators=[RegexValidator(r"^[A-Z]{3}$")]
     )

@@ -90,6 +90,8 @@ def invitation_for_token(token):
 def invitation_accept(*, invitation, full_name, password):
     """Create (or reuse) the user and add the membership. Returns the user."""
     user = User.objects.filter(email=invitation.email).first()
+    if user is not None and not user.is_active:
+        raise ValidationError("This login has been disabled; ask the platform operator.")
     if user is None:
         user = User.objects.create_user(invitation.email, password, full_name=full_name)
     Membership.objects.update_or_create(

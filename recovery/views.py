@@ -12,18 +12,18 @@ from django.contrib.auth.password_validation import (
     validate_password,
 )
 from django.core.cache import cache
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
-from django.db.models import Count, Q, Sum
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.models import OPEN_STATUSES, Account, Creditor
+from accounts import selectors as account_selectors
+from accounts.models import Creditor
 from recovery import services
-from recovery.access import ADMINS, ALL_ROLES, office_view
-from recovery.models import Invitation, Membership, Role, WorkItem
+from recovery.access import ADMINS, ALL_ROLES, STAFF_ROLES, SUPERVISORS, office_view
+from recovery.models import Invitation, Membership, Role, User, WorkItem
 from recovery.tasks import BEAT_HEARTBEAT_KEY
 
 logger = logging.getLogger(__name__)
@@ -49,28 +49,18 @@ def home(request):
 @office_view(roles=ALL_ROLES)
 def office_home(request):
     request.session["office_slug"] = request.office.slug
-    accounts = Account.objects.all()
-    if request.membership.creditor_id:
-        accounts = accounts.filter(creditor_id=request.membership.creditor_id)
-    totals = accounts.aggregate(
-        open_count=Count("id", filter=Q(status__in=OPEN_STATUSES)),
-        open_balance=Sum("principal_balance", filter=Q(status__in=OPEN_STATUSES))
-        + Sum("interest_balance", filter=Q(status__in=OPEN_STATUSES))
-        + Sum("fees_balance", filter=Q(status__in=OPEN_STATUSES)),
-        placed=Sum("total_placed"),
-        collected=Sum("total_collected"),
+    totals = account_selectors.office_totals(
+        membership=request.membership, currency=request.office.default_currency
     )
-    placed = totals["placed"] or 0
-    recovery_rate = (totals["collected"] or 0) / placed * 100 if placed else None
     my_open = WorkItem.objects.filter(assignee=request.user, status=WorkItem.Status.OPEN).count()
     return render(
         request,
         "recovery/office_home.html",
-        {"totals": totals, "recovery_rate": recovery_rate, "my_open": my_open},
+        {"totals": totals, "recovery_rate": totals["recovery_rate"], "my_open": my_open},
     )
 
 
-@office_view(roles=ALL_ROLES)
+@office_view(roles=STAFF_ROLES)
 def my_work(request):
     show = request.GET.get("show", "mine")
     items = WorkItem.objects.select_related("account", "assignee").filter(
@@ -88,10 +78,14 @@ def my_work(request):
     )
 
 
-@office_view(roles=ALL_ROLES)
+@office_view(roles=STAFF_ROLES)
 @require_POST
 def work_item_done(request, item_id):
     item = get_object_or_404(WorkItem, pk=item_id, status=WorkItem.Status.OPEN)
+    if item.assignee_id not in (None, request.user.pk) and request.membership.role not in (
+        SUPERVISORS
+    ):
+        raise PermissionDenied("This item is assigned to someone else.")
     item.status = WorkItem.Status.DONE
     item.completed_at = timezone.now()
     item.save(update_fields=["status", "completed_at"])
@@ -159,35 +153,35 @@ def staff_edit(request, membership_id):
     membership = get_object_or_404(
         Membership.objects.select_related("user"), pk=membership_id, office=request.office
     )
+    action = request.POST.get("action", "role") if request.method == "POST" else None
+    if action in ("deactivate", "reactivate"):
+        # Access changes never touch the role form, so a refusal cannot leave it half-bound.
+        try:
+            services.membership_set_active(membership=membership, active=action == "reactivate")
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            return redirect(
+                "staff_edit", office_slug=request.office.slug, membership_id=membership.pk
+            )
+        verb = "is active again" if action == "reactivate" else "can no longer sign in here"
+        messages.success(request, f"{membership.user} {verb}.")
+        return redirect("staff_list", office_slug=request.office.slug)
     form = RoleForm(
-        request.POST or None,
+        request.POST if action == "role" else None,
         initial={"role": membership.role, "creditor": membership.creditor_id},
     )
-    if request.method == "POST":
+    if action == "role" and form.is_valid():
         try:
-            action = request.POST.get("action", "role")
-            if action == "deactivate":
-                services.membership_set_active(membership=membership, active=False)
-                messages.success(request, f"{membership.user} can no longer sign in here.")
-                return redirect("staff_list", office_slug=request.office.slug)
-            if action == "reactivate":
-                services.membership_set_active(membership=membership, active=True)
-                messages.success(request, f"{membership.user} is active again.")
-                return redirect("staff_list", office_slug=request.office.slug)
-            if form.is_valid():
-                services.membership_set_role(
-                    membership=membership,
-                    role=form.cleaned_data["role"],
-                    creditor=form.cleaned_data["creditor"],
-                )
-                messages.success(
-                    request, f"{membership.user} is now {membership.get_role_display()}."
-                )
-                return redirect("staff_list", office_slug=request.office.slug)
+            services.membership_set_role(
+                membership=membership,
+                role=form.cleaned_data["role"],
+                creditor=form.cleaned_data["creditor"],
+            )
         except ValidationError as exc:
             _add_errors(form, exc)
-            if not form.is_bound or not hasattr(form, "cleaned_data"):
-                messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, f"{membership.user} is now {membership.get_role_display()}.")
+            return redirect("staff_list", office_slug=request.office.slug)
     return render(request, "recovery/staff_edit.html", {"form": form, "member": membership})
 
 
@@ -200,15 +194,19 @@ def _add_errors(form, exc):
 
 
 class AcceptForm(forms.Form):
+    """For a new person: their name and a password."""
+
     full_name = forms.CharField(
         max_length=150, label="Your name", widget=forms.TextInput(attrs={"autocomplete": "name"})
     )
     password1 = forms.CharField(
+        strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         label="Choose a password",
         help_text=password_validators_help_text_html(),
     )
     password2 = forms.CharField(
+        strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         label="Repeat the password",
     )
@@ -222,22 +220,55 @@ class AcceptForm(forms.Form):
         return data
 
 
+class ExistingUserAcceptForm(forms.Form):
+    """For someone who already has a login (another office): prove it is them."""
+
+    password = forms.CharField(
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        label="Your current password",
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_password(self):
+        password = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise ValidationError(
+                "That is not the password of this login. Use the one you sign in with, "
+                "or reset it from the sign-in page."
+            )
+        return password
+
+
 def invitation_accept(request, token):
     invitation = services.invitation_for_token(token)
     if invitation is None:
         return render(request, "registration/invitation_invalid.html", status=404)
-    form = AcceptForm(request.POST or None)
+    existing = User.objects.filter(email=invitation.email, is_active=True).first()
+    if existing:
+        form = ExistingUserAcceptForm(request.POST or None, user=existing)
+    else:
+        form = AcceptForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        user = services.invitation_accept(
-            invitation=invitation,
-            full_name=form.cleaned_data["full_name"],
-            password=form.cleaned_data["password1"],
-        )
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        messages.success(request, f"Welcome to {invitation.office.name}.")
-        return redirect("office_home", office_slug=invitation.office.slug)
+        try:
+            user = services.invitation_accept(
+                invitation=invitation,
+                full_name=form.cleaned_data.get("full_name", ""),
+                password=form.cleaned_data.get("password1"),
+            )
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, f"Welcome to {invitation.office.name}.")
+            return redirect("office_home", office_slug=invitation.office.slug)
     return render(
-        request, "registration/invitation_accept.html", {"form": form, "invitation": invitation}
+        request,
+        "registration/invitation_accept.html",
+        {"form": form, "invitation": invitation, "existing_user": existing},
     )
 
 

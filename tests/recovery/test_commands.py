@@ -88,3 +88,9 @@ def test_seed_demo_is_safe_to_run_twice_and_balances(db):
 def test_seed_demo_prints_logins(db):
     out, _ = run("seed_demo", "--print-logins")
     assert "agent@harbor.example" in out and demo.DEMO_PASSWORD in out
+
+
+def test_create_office_refuses_an_unknown_time_zone(db):
+    with pytest.raises(CommandError, match="not a time zone"):
+        run("create_office", "Somewhere", "--time-zone=Mars/Olympus")
+    assert not Office.objects.exists()

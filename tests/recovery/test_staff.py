@@ -92,7 +92,7 @@ def test_admin_changes_role_and_deactivates(client, login, admin_a, agent_a, off
 def test_the_last_admin_cannot_be_removed(client, login, admin_a, office_a):
     login(admin_a)
     url = f"/o/{office_a.slug}/staff/{admin_a.pk}/"
-    response = client.post(url, {"action": "deactivate"})
+    response = client.post(url, {"action": "deactivate"}, follow=True)
     assert "at least one active admin" in response.content.decode()
     response = client.post(url, {"role": "agent"})
     assert "at least one active admin" in response.content.decode()
@@ -148,3 +148,58 @@ def test_creditor_users_see_only_their_creditors_accounts(client, office_a, role
     else:
         assert other.office_reference in listing
         assert client.get(other_url).status_code == 200
+
+
+def test_existing_login_joins_a_second_office_only_with_its_own_password(
+    client, login, admin_a, office_b, django_capture_on_commit_callbacks
+):
+    from recovery import services
+
+    other_admin = MembershipFactory(office=office_b, role="admin")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.invitation_create(
+            office=office_b, email=admin_a.user.email, role="agent", invited_by=other_admin.user
+        )
+    link = invite_link()
+    page = client.get(link).content.decode()
+    assert "current password" in page
+    response = client.post(link, {"password": "not-the-password"})
+    assert "not the password of this login" in response.content.decode()
+    assert not Membership.objects.filter(office=office_b, user=admin_a.user).exists()
+    response = client.post(link, {"password": PASSWORD})
+    assert response.status_code == 302
+    assert Membership.objects.get(office=office_b, user=admin_a.user).role == "agent"
+    admin_a.user.refresh_from_db()
+    assert admin_a.user.check_password(PASSWORD)  # unchanged
+
+
+def test_refused_deactivation_leaves_the_role_untouched_and_says_why(
+    client, login, admin_a, office_a
+):
+    login(admin_a)
+    url = f"/o/{office_a.slug}/staff/{admin_a.pk}/"
+    response = client.post(url, {"action": "deactivate"}, follow=True)
+    assert "at least one active admin" in response.content.decode()
+    assert 'value="admin" selected' in response.content.decode()
+
+
+def test_work_items_are_for_staff_and_their_assignees(client, office_a):
+    from tests.factories import WorkItemFactory
+
+    creditor = CreditorFactory(office=office_a)
+    creditor_user = MembershipFactory(office=office_a, role="creditor", creditor=creditor)
+    agent = MembershipFactory(office=office_a, role="agent")
+    colleague = MembershipFactory(office=office_a, role="agent")
+    supervisor = MembershipFactory(office=office_a, role="supervisor")
+    item = WorkItemFactory(office=office_a, assignee=colleague.user, title="Call Mr X back")
+
+    client.force_login(creditor_user.user)
+    assert client.get(f"/o/{office_a.slug}/work/").status_code == 403
+    done_url = f"/o/{office_a.slug}/work/{item.pk}/done/"
+    client.force_login(agent.user)
+    assert client.post(done_url).status_code == 403
+    client.force_login(supervisor.user)
+    assert client.post(done_url).status_code == 302
+    with tenancy.office_context(office_a.id):
+        item.refresh_from_db()
+    assert item.status == "done"
