@@ -3,7 +3,7 @@ import os
 import pytest
 from django.conf import settings
 
-from tests.factories import PASSWORD, MembershipFactory, OfficeFactory
+from tests.factories import MembershipFactory, OfficeFactory
 
 
 def pytest_configure(config):
@@ -55,7 +55,7 @@ def login(client):
     """Log a membership's user in and return the client."""
 
     def _login(membership):
-        assert client.login(email=membership.user.email, password=PASSWORD)
+        client.force_login(membership.user)
         return client
 
     return _login

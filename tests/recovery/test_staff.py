@@ -120,7 +120,7 @@ def test_password_reset_by_email(client, agent_a):
 def test_user_in_two_offices_can_switch(client, office_a, office_b):
     membership = MembershipFactory(office=office_a, role="manager")
     MembershipFactory(office=office_b, user=membership.user, role="agent")
-    assert client.login(email=membership.user.email, password=PASSWORD)
+    client.force_login(membership.user)
     page = client.get(f"/o/{office_a.slug}/")
     assert office_b.name in page.content.decode()  # the switcher lists it
     assert client.get(f"/o/{office_b.slug}/").status_code == 200
@@ -203,3 +203,24 @@ def test_work_items_are_for_staff_and_their_assignees(client, office_a):
     with tenancy.office_context(office_a.id):
         item.refresh_from_db()
     assert item.status == "done"
+
+
+def test_repeated_wrong_passwords_lock_the_login_for_a_while(client, agent_a):
+    for _ in range(4):
+        response = client.post(
+            "/login/", {"username": agent_a.user.email, "password": "wrong-guess"}
+        )
+        assert response.status_code == 200
+    client.post("/login/", {"username": agent_a.user.email, "password": "wrong-guess"})
+    # Locked now: even the right password is refused until the cool-off ends.
+    response = client.post("/login/", {"username": agent_a.user.email, "password": PASSWORD})
+    assert response.status_code == 429
+    assert "locked" in response.content.decode().lower()
+    assert "_auth_user_id" not in client.session
+
+
+def test_a_correct_password_after_a_few_mistakes_signs_in(client, agent_a):
+    for _ in range(2):
+        client.post("/login/", {"username": agent_a.user.email, "password": "wrong-guess"})
+    response = client.post("/login/", {"username": agent_a.user.email, "password": PASSWORD})
+    assert response.status_code == 302
