@@ -23,6 +23,8 @@ class Decision(TenantModel):
         related_name="decisions",
     )
     action = models.CharField(max_length=30, help_text="e.g. email, sms, call, legal")
+    contact_point_id = models.BigIntegerField(null=True, blank=True)
+    planned_for = models.DateTimeField(null=True, blank=True)
     account = models.ForeignKey(
         "accounts.Account", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
@@ -168,3 +170,80 @@ class ComplaintAccount(TenantModel):
                 fields=["office", "complaint", "account"], name="complaint_account_unique"
             )
         ]
+
+
+class ContactAttempt(TenantModel):
+    """The contact ledger: every attempt to reach a debtor, by channel, with its result.
+    The frequency caps (F-7IN7, F-HARASS, MA-CALLS, WA) count these rows."""
+
+    class Result(models.TextChoices):
+        ATTEMPTED = "attempted", "Attempted (sent / rang)"
+        NOT_CONNECTED = "not_connected", "Never connected (busy, not in service)"
+        CONNECTED = "connected", "Connected (voicemail, someone answered)"
+        CONVERSATION = "conversation", "Conversation with the debtor"
+
+    debtor = models.ForeignKey("debtors.Debtor", on_delete=models.CASCADE, related_name="+")
+    account = models.ForeignKey(
+        "accounts.Account", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    contact_point = models.ForeignKey(
+        "debtors.ContactPoint", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    channel = models.CharField(max_length=12)
+    result = models.CharField(max_length=15, choices=Result.choices, default=Result.ATTEMPTED)
+    occurred_at = models.DateTimeField(default=timezone.now)
+    decision = models.ForeignKey(
+        Decision, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    debtor_initiated = models.BooleanField(default=False)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["office", "debtor", "channel", "occurred_at"]),
+            models.Index(fields=["office", "account", "channel", "occurred_at"]),
+        ]
+
+
+class ValidationNotice(TenantModel):
+    """A Regulation F validation notice sent for an account (F-VN, F-VPERIOD)."""
+
+    account = models.ForeignKey(
+        "accounts.Account", on_delete=models.CASCADE, related_name="validation_notices"
+    )
+    channel = models.CharField(max_length=10)
+    sent_at = models.DateTimeField()
+    assumed_received_on = models.DateField()
+    period_ends_on = models.DateField()
+    returned_at = models.DateTimeField(null=True, blank=True, help_text="Bounced or returned")
+    document = models.ForeignKey(
+        "recovery.Document", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        indexes = [models.Index(fields=["office", "account", "sent_at"])]
+
+
+class OfficePolicy(TenantModel):
+    """An office's own compliance policy: only ever stricter than the law.
+
+    Changes are kept as new rows (the newest is in force), so the audit can replay the
+    policy in force when a message was sent."""
+
+    # e.g. {"email": 2, "sms": 2, "call": 5} per 7 days; lower than the defaults only.
+    caps_per_7_days = models.JSONField(default=dict, blank=True)
+    earliest_hour = models.PositiveSmallIntegerField(default=8)
+    latest_hour = models.PositiveSmallIntegerField(default=21)
+    channels_enabled = models.JSONField(default=list, blank=True)
+    # A first-party office may adopt Regulation F's contact practices as policy.
+    first_party_follows_reg_f = models.BooleanField(default=True)
+    # A third-party US office may text only through a provider that permits it.
+    sms_provider_permits_third_party = models.BooleanField(default=False)
+    nyc_rules_enabled = models.BooleanField(default=False)
+    effective_from = models.DateTimeField(default=timezone.now)
+    changed_by = models.ForeignKey(
+        "recovery.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["office", "effective_from"])]

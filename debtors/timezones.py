@@ -82,3 +82,30 @@ def debtor_candidate_zones(contact_points):
         if cp.kind in ("address", "phone") and cp.timezone_source != "unknown":
             zones.update(cp.candidate_timezones)
     return zones or set(US_TIME_ZONES)
+
+
+@cache
+def _area_code_states():
+    states = {}
+    for z in _zip_index().values():
+        for code in z.get("area_codes") or ():
+            states.setdefault(code, set()).add(z["state"])
+    return states
+
+
+def states_for_phone(e164):
+    """US states a phone's area code is used in (empty when unknown/non-geographic)."""
+    if not e164 or not e164.startswith("+1") or len(e164) != 12:
+        return set()
+    return set(_area_code_states().get(e164[2:5], ()))
+
+
+def debtor_candidate_states(contact_points):
+    """States the debtor may be in: each address's state and each phone's area code."""
+    states = set()
+    for cp in contact_points:
+        if cp.kind == "address" and cp.state:
+            states.add(cp.state)
+        elif cp.kind == "phone":
+            states |= states_for_phone(cp.value)
+    return states

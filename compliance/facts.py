@@ -1,0 +1,154 @@
+"""Everything the rules need to know about a batch of contact attempts, loaded in a
+constant number of queries (no query per attempt).
+
+`load_facts` answers "what was known at `as_of`": records with effective dates are
+filtered by them, and rows recorded after `as_of` are left out when `known_at` is given
+(the audit replays what was known at send time).
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db.models import Q
+
+from accounts.models import Account
+from compliance.models import ContactAttempt, Dispute, Hold, OfficePolicy, ValidationNotice
+from debtors.models import Circumstance, Consent, ContactPoint, ContactPreference, Debtor
+from debtors.timezones import debtor_candidate_states, debtor_candidate_zones
+from recovery.models import Office
+
+LOOKBACK = timedelta(days=31)
+
+
+@dataclass
+class Attempt:
+    """One contact attempt (or action) to decide."""
+
+    account_id: int
+    channel: str  # email, sms, call, voicemail, letter, payment_link, legal, postcard
+    at: datetime
+    contact_point_id: int | None = None
+    message_id: int | None = None
+    # A direct, immediate answer to something the debtor just did (F-RESPONSE).
+    debtor_initiated: bool = False
+    # Content flags from the template: threatens_suit, overshadows, validation_notice,
+    # final_notice, verification, scra_review.
+    content: frozenset = frozenset()
+
+
+@dataclass
+class DebtorFacts:
+    debtor: Debtor
+    contact_points: dict = field(default_factory=dict)
+    zones: set = field(default_factory=set)
+    states: set = field(default_factory=set)
+    circumstances: list = field(default_factory=list)
+    preferences: list = field(default_factory=list)
+    holds: list = field(default_factory=list)
+    attempts: list = field(default_factory=list)  # ContactAttempt rows, recent first
+
+    def circumstance(self, kind):
+        return next((c for c in self.circumstances if c.kind == kind), None)
+
+
+@dataclass
+class Facts:
+    office: Office
+    policy: OfficePolicy
+    accounts: dict
+    debtors: dict
+    consents: dict  # (contact_point_id, channel) -> latest Consent
+    disputes: dict  # account_id -> [open Dispute]
+    notices: dict  # account_id -> [ValidationNotice]
+    ever_contacted: set  # account ids with any earlier collection communication
+
+
+def _effective(qs, as_of):
+    return qs.filter(effective_from__lte=as_of).filter(
+        Q(effective_to__isnull=True) | Q(effective_to__gt=as_of)
+    )
+
+
+def load_facts(attempts, *, office, known_at=None, lock_debtors=False):
+    as_of = max(a.at for a in attempts)
+    earliest = min(a.at for a in attempts)
+    account_ids = {a.account_id for a in attempts}
+    accounts = {a.id: a for a in Account.objects.filter(id__in=account_ids)}
+    debtor_ids = sorted({a.debtor_id for a in accounts.values()})
+    debtor_qs = Debtor.objects.filter(id__in=debtor_ids).order_by("id")
+    if lock_debtors:
+        # Serialises gates on the same debtor: two workers cannot both take a cap's
+        # last slot (the second waits, then counts the first one's attempt).
+        debtor_qs = debtor_qs.select_for_update()
+    debtors = {d.id: DebtorFacts(debtor=d) for d in debtor_qs}
+
+    def recorded(qs):
+        return qs.filter(recorded_at__lte=known_at) if known_at else qs
+
+    for cp in ContactPoint.objects.filter(debtor_id__in=debtor_ids):
+        debtors[cp.debtor_id].contact_points[cp.id] = cp
+    for facts in debtors.values():
+        points = facts.contact_points.values()
+        facts.zones = debtor_candidate_zones(points)
+        facts.states = debtor_candidate_states(points)
+
+    for c in recorded(_effective(Circumstance.objects.filter(debtor_id__in=debtor_ids), as_of)):
+        debtors[c.debtor_id].circumstances.append(c)
+    prefs = _effective(ContactPreference.objects.filter(debtor_id__in=debtor_ids), as_of)
+    for p in recorded(prefs):
+        debtors[p.debtor_id].preferences.append(p)
+    holds = _effective(Hold.objects.filter(debtor_id__in=debtor_ids), as_of)
+    if known_at:
+        holds = holds.filter(effective_from__lte=known_at)
+    for h in holds:
+        debtors[h.debtor_id].holds.append(h)
+
+    attempts_qs = ContactAttempt.objects.filter(
+        debtor_id__in=debtor_ids, occurred_at__gte=earliest - LOOKBACK, occurred_at__lte=as_of
+    ).order_by("-occurred_at")
+    for row in attempts_qs:
+        debtors[row.debtor_id].attempts.append(row)
+
+    consents = {}
+    consent_qs = recorded(
+        Consent.objects.filter(debtor_id__in=debtor_ids, effective_from__lte=as_of)
+    ).order_by("effective_from", "id")
+    for c in consent_qs:
+        consents[(c.contact_point_id, c.channel)] = c  # the latest wins
+
+    disputes = defaultdict(list)
+    dispute_qs = Dispute.objects.filter(
+        account_id__in=account_ids, received_at__lte=known_at or as_of
+    ).exclude(status__in=[Dispute.Status.RESOLVED, Dispute.Status.WITHDRAWN])
+    for d in dispute_qs:
+        if d.verification_sent_at is None or d.verification_sent_at > as_of:
+            disputes[d.account_id].append(d)
+
+    notices = defaultdict(list)
+    for n in ValidationNotice.objects.filter(account_id__in=account_ids, sent_at__lte=as_of):
+        notices[n.account_id].append(n)
+
+    ever = set(
+        ContactAttempt.objects.filter(account_id__in=account_ids, occurred_at__lt=as_of)
+        .exclude(debtor_initiated=True)
+        .values_list("account_id", flat=True)
+        .distinct()
+    )
+    return Facts(
+        office=office,
+        policy=policy_in_force(office, as_of),
+        accounts=accounts,
+        debtors=debtors,
+        consents=consents,
+        disputes=disputes,
+        notices=notices,
+        ever_contacted=ever,
+    )
+
+
+def policy_in_force(office, as_of):
+    policy = (
+        OfficePolicy.objects.filter(effective_from__lte=as_of).order_by("-effective_from").first()
+    )
+    return policy or OfficePolicy(office=office)

@@ -1,0 +1,131 @@
+"""The rule catalogue (../shared/COMPLIANCE.md) as small units with ids.
+
+Each rule declares what it applies to (`applies`) and returns verdicts for one attempt
+in its context (`check`): a block, a deferral to an instant, or a disclosure the
+content must carry. The gate combines them: any block wins; otherwise the attempt waits
+until the latest deferral, re-checked; disclosures are appended by the renderer.
+Rules never query the database: the gate hands them the batch's facts.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.utils.functional import cached_property
+
+from debtors.timezones import US_TIME_ZONES
+
+COLLECTION_CHANNELS = {"email", "sms", "call", "voicemail", "letter", "payment_link"}
+PHONE_CHANNELS = {"call", "voicemail"}
+WRITTEN_ELECTRONIC = {"email", "sms"}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    rule: str
+    kind: str  # "block", "defer", "require"
+    text: str
+    until: datetime | None = None
+    disclosure: str = ""
+
+
+def block(rule, text):
+    return Verdict(rule, "block", text)
+
+
+def defer(rule, until, text):
+    return Verdict(rule, "defer", text, until=until)
+
+
+def require(rule, disclosure, text):
+    return Verdict(rule, "require", text, disclosure=disclosure)
+
+
+@dataclass
+class Context:
+    """One attempt with the facts around it, as the rules see it."""
+
+    attempt: object
+    facts: object
+    account: object
+    debtor: object  # DebtorFacts
+    at: datetime
+    pending: list = field(default_factory=list)  # attempts allowed earlier in this batch
+
+    @property
+    def office(self):
+        return self.facts.office
+
+    @property
+    def policy(self):
+        return self.facts.policy
+
+    @property
+    def channel(self):
+        return self.attempt.channel
+
+    @cached_property
+    def contact_point(self):
+        return self.debtor.contact_points.get(self.attempt.contact_point_id)
+
+    @property
+    def third_party(self):
+        return self.office.collector_type == "third_party"
+
+    @property
+    def consumer(self):
+        return self.account.debt_type == "consumer"
+
+    @property
+    def reg_f(self):
+        """Regulation F's contact practices bind this office for this debt."""
+        return self.consumer and (self.third_party or self.policy.first_party_follows_reg_f)
+
+    @property
+    def collector_reg_f(self):
+        """Rules only a third-party collector of consumer debt follows (notices,
+        disclosures that it is a debt collector)."""
+        return self.consumer and self.third_party
+
+    @property
+    def zones(self):
+        return self.debtor.zones or set(US_TIME_ZONES)
+
+    def recent(self, *, days, channels=None, account_only=False, exclude_not_connected=False):
+        """Attempts in the `days` before this one (ledger plus earlier in this batch)."""
+        since = self.at.timestamp() - days * 86400
+        rows = []
+        for row in [*self.pending, *self.debtor.attempts]:
+            if row.occurred_at.timestamp() <= since or row.occurred_at > self.at:
+                continue
+            if channels and row.channel not in channels:
+                continue
+            if account_only and row.account_id != self.account.id:
+                continue
+            if exclude_not_connected and row.result == "not_connected":
+                continue
+            if row.debtor_initiated:
+                continue
+            rows.append(row)
+        return sorted(rows, key=lambda r: r.occurred_at)
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    title: str
+    check: object
+    applies: object = None
+
+    def __call__(self, ctx):
+        if self.applies is not None and not self.applies(ctx):
+            return []
+        result = self.check(ctx)
+        if result is None:
+            return []
+        return result if isinstance(result, list) else [result]
+
+
+def catalogue():
+    from compliance.rules import federal, overlays, tcpa
+
+    return [*federal.RULES, *tcpa.RULES, *overlays.RULES]

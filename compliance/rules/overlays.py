@@ -1,0 +1,91 @@
+"""State and city overlays: numbers from compliance.jurisdictions, applied for every
+state the debtor may be in (all at once; the strictest wins)."""
+
+from datetime import timedelta
+
+from compliance.jurisdictions import NYC, NYC_ZIP_PREFIXES, STATES
+from compliance.rules import COLLECTION_CHANNELS, Rule, block, defer
+
+
+def _day(dt):
+    return f"{dt:%b} {dt.day}"
+
+
+def check_ma_calls(ctx):
+    cap = STATES["MA"].caps["phone_per_debt_7d"]
+    rows = ctx.recent(days=7, channels={"call", "voicemail", "sms"}, account_only=True)
+    if len(rows) >= cap:
+        until = rows[-cap].occurred_at + timedelta(days=7)
+        return defer(
+            "MA-CALLS",
+            until,
+            f"Deferred: Massachusetts allows {cap} phone "
+            "communications per debt in 7 days; "
+            f"{len(rows)} since {_day(rows[0].occurred_at)}.",
+        )
+    return None
+
+
+def check_wa(ctx):
+    cap = STATES["WA"].caps["communications_per_debtor_7d"]
+    rows = ctx.recent(days=7, channels=COLLECTION_CHANNELS)
+    if len(rows) >= cap:
+        until = rows[-cap].occurred_at + timedelta(days=7)
+        return defer(
+            "WA",
+            until,
+            f"Deferred: Washington allows {cap} communications a week; "
+            f"{len(rows)} since {_day(rows[0].occurred_at)}.",
+        )
+    return None
+
+
+def _in_nyc(ctx):
+    return any(
+        cp.kind == "address" and cp.postal_code.startswith(NYC_ZIP_PREFIXES)
+        for cp in ctx.debtor.contact_points.values()
+    )
+
+
+def check_nyc(ctx):
+    cap = NYC.caps["attempts_per_debtor_7d"]
+    verdicts = []
+    rows = ctx.recent(days=7, channels=COLLECTION_CHANNELS)
+    if len(rows) >= cap:
+        until = rows[-cap].occurred_at + timedelta(days=7)
+        verdicts.append(
+            defer(
+                "NYC",
+                until,
+                f"Deferred: New York City allows {cap} contact "
+                "attempts per 7 days across all channels.",
+            )
+        )
+    if ctx.channel in ("email", "sms"):
+        record = ctx.facts.consents.get((ctx.attempt.contact_point_id, ctx.channel))
+        if not (record and record.kind == "consent" and "written" in record.method.lower()):
+            verdicts.append(
+                block(
+                    "NYC",
+                    f"Blocked: New York City requires the debtor's written "
+                    f"consent before {ctx.channel}.",
+                )
+            )
+    return verdicts
+
+
+def _collection(ctx):
+    return ctx.channel in COLLECTION_CHANNELS and not ctx.attempt.debtor_initiated
+
+
+RULES = [
+    Rule("MA-CALLS", "Massachusetts: 2 phone communications per debt per 7 days",
+         check_ma_calls,
+         lambda c: _collection(c) and c.channel in ("call", "voicemail", "sms")
+         and "MA" in c.debtor.states and c.consumer),
+    Rule("WA", "Washington: 3 communications a week", check_wa,
+         lambda c: _collection(c) and "WA" in c.debtor.states and c.consumer),
+    Rule("NYC", "New York City: 3 attempts per 7 days; written consent for email/text",
+         check_nyc,
+         lambda c: _collection(c) and c.policy.nyc_rules_enabled and c.consumer and _in_nyc(c)),
+]  # fmt: skip
