@@ -35,6 +35,8 @@ class Attempt:
     # Content flags from the template: threatens_suit, overshadows, validation_notice,
     # final_notice, verification, scra_review.
     content: frozenset = frozenset()
+    # When re-auditing a sent attempt: its own contact-ledger row, left out of the counts.
+    ledger_id: int | None = None
 
 
 @dataclass
@@ -48,9 +50,6 @@ class DebtorFacts:
     holds: list = field(default_factory=list)
     attempts: list = field(default_factory=list)  # ContactAttempt rows, recent first
 
-    def circumstance(self, kind):
-        return next((c for c in self.circumstances if c.kind == kind), None)
-
 
 @dataclass
 class Facts:
@@ -58,15 +57,17 @@ class Facts:
     policy: OfficePolicy
     accounts: dict
     debtors: dict
-    consents: dict  # (contact_point_id, channel) -> latest Consent
-    disputes: dict  # account_id -> [open Dispute]
+    consents: dict  # (contact_point_id, channel) -> [Consent, oldest first]
+    disputes: dict  # account_id -> [Dispute not resolved or withdrawn]
     notices: dict  # account_id -> [ValidationNotice]
     ever_contacted: set  # account ids with any earlier collection communication
+    known_at_attempt: bool = False  # rules see only what was recorded by each attempt
 
 
-def _effective(qs, as_of):
-    return qs.filter(effective_from__lte=as_of).filter(
-        Q(effective_to__isnull=True) | Q(effective_to__gt=as_of)
+def _effective(qs, earliest, latest):
+    """Rows in effect at some moment of [earliest, latest]; the rules pick per attempt."""
+    return qs.filter(effective_from__lte=latest).filter(
+        Q(effective_to__isnull=True) | Q(effective_to__gt=earliest)
     )
 
 
@@ -84,7 +85,10 @@ def load_facts(attempts, *, office, known_at=None, lock_debtors=False):
     debtors = {d.id: DebtorFacts(debtor=d) for d in debtor_qs}
 
     def recorded(qs):
-        return qs.filter(recorded_at__lte=known_at) if known_at else qs
+        # "attempt": filtered per attempt by the rules' context instead.
+        if known_at is None or known_at == "attempt":
+            return qs
+        return qs.filter(recorded_at__lte=known_at)
 
     for cp in ContactPoint.objects.filter(debtor_id__in=debtor_ids):
         debtors[cp.debtor_id].contact_points[cp.id] = cp
@@ -93,15 +97,15 @@ def load_facts(attempts, *, office, known_at=None, lock_debtors=False):
         facts.zones = debtor_candidate_zones(points)
         facts.states = debtor_candidate_states(points)
 
-    for c in recorded(_effective(Circumstance.objects.filter(debtor_id__in=debtor_ids), as_of)):
+    circumstances = _effective(
+        Circumstance.objects.filter(debtor_id__in=debtor_ids), earliest, as_of
+    )
+    for c in recorded(circumstances):
         debtors[c.debtor_id].circumstances.append(c)
-    prefs = _effective(ContactPreference.objects.filter(debtor_id__in=debtor_ids), as_of)
+    prefs = _effective(ContactPreference.objects.filter(debtor_id__in=debtor_ids), earliest, as_of)
     for p in recorded(prefs):
         debtors[p.debtor_id].preferences.append(p)
-    holds = _effective(Hold.objects.filter(debtor_id__in=debtor_ids), as_of)
-    if known_at:
-        holds = holds.filter(effective_from__lte=known_at)
-    for h in holds:
+    for h in recorded(_effective(Hold.objects.filter(debtor_id__in=debtor_ids), earliest, as_of)):
         debtors[h.debtor_id].holds.append(h)
 
     attempts_qs = ContactAttempt.objects.filter(
@@ -115,15 +119,16 @@ def load_facts(attempts, *, office, known_at=None, lock_debtors=False):
         Consent.objects.filter(debtor_id__in=debtor_ids, effective_from__lte=as_of)
     ).order_by("effective_from", "id")
     for c in consent_qs:
-        consents[(c.contact_point_id, c.channel)] = c  # the latest wins
+        consents.setdefault((c.contact_point_id, c.channel), []).append(c)
 
     disputes = defaultdict(list)
-    dispute_qs = Dispute.objects.filter(
-        account_id__in=account_ids, received_at__lte=known_at or as_of
-    ).exclude(status__in=[Dispute.Status.RESOLVED, Dispute.Status.WITHDRAWN])
+    dispute_qs = recorded(
+        Dispute.objects.filter(account_id__in=account_ids, received_at__lte=as_of).exclude(
+            status__in=[Dispute.Status.RESOLVED, Dispute.Status.WITHDRAWN]
+        )
+    )
     for d in dispute_qs:
-        if d.verification_sent_at is None or d.verification_sent_at > as_of:
-            disputes[d.account_id].append(d)
+        disputes[d.account_id].append(d)
 
     notices = defaultdict(list)
     for n in ValidationNotice.objects.filter(account_id__in=account_ids, sent_at__lte=as_of):
@@ -144,6 +149,7 @@ def load_facts(attempts, *, office, known_at=None, lock_debtors=False):
         disputes=disputes,
         notices=notices,
         ever_contacted=ever,
+        known_at_attempt=known_at == "attempt",
     )
 
 

@@ -46,7 +46,11 @@ class Outcome:
 
 def evaluate(attempts, *, reserve=False, record=True, known_at=None, rules=None):
     """Decide a batch of attempts for the office in context. Returns one Outcome each,
-    in the order given."""
+    in the order given.
+
+    known_at: None decides on everything recorded now; "attempt" decides each attempt
+    only on what had been recorded by its own instant (the audit's "known at send time").
+    """
     office_id = tenancy.current_office_id()
     if office_id is None:
         raise tenancy.NoOfficeSelected("compliance.evaluate needs an office in context")
@@ -68,7 +72,8 @@ def evaluate(attempts, *, reserve=False, record=True, known_at=None, rules=None)
             pending = pending_by_debtor.setdefault(account.debtor_id, [])
             outcome = _decide(attempt, facts, account, debtor, pending, rules)
             outcomes[index] = outcome
-            if outcome.allowed:
+            if outcome.allowed and attempt.ledger_id is None:
+                # (A re-audited attempt is in the contact ledger already.)
                 outcome.contact = _ledger_row(office_id, attempt, account)
                 pending.append(outcome.contact)
         ordered = [outcomes[i] for i in range(len(attempts))]
@@ -149,6 +154,7 @@ def _ledger_row(office_id, attempt, account):
         channel=attempt.channel,
         occurred_at=attempt.at,
         debtor_initiated=attempt.debtor_initiated,
+        content_flags=sorted(attempt.content),
     )
 
 
@@ -179,7 +185,7 @@ def _store(office_id, outcomes, facts):
 def _reserve(outcomes):
     rows = []
     for outcome in outcomes:
-        if outcome.allowed:
+        if outcome.contact is not None:
             if outcome.decision is not None:
                 outcome.contact.decision_id = outcome.decision.pk
             rows.append(outcome.contact)

@@ -83,6 +83,9 @@ class Hold(TenantModel):
     lifted_by = models.ForeignKey(
         "recovery.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # When we learned of it (effective_from is when it took effect): the audit replays
+    # both "what was true" and "what we knew".
+    recorded_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         indexes = [models.Index(fields=["office", "debtor", "effective_from"])]
@@ -128,6 +131,7 @@ class Dispute(TenantModel):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
     verification_sent_at = models.DateTimeField(null=True, blank=True)
     hold = models.ForeignKey(Hold, null=True, blank=True, on_delete=models.SET_NULL)
+    recorded_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         indexes = [models.Index(fields=["office", "status", "received_at"])]
@@ -196,6 +200,8 @@ class ContactAttempt(TenantModel):
         Decision, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     debtor_initiated = models.BooleanField(default=False)
+    # The content flags of what was sent (e.g. validation_notice), for the re-audit.
+    content_flags = models.JSONField(default=list, blank=True)
 
     class Meta:
         indexes = [

@@ -86,6 +86,50 @@ class Context:
         disclosures that it is a debt collector)."""
         return self.consumer and self.third_party
 
+    # What was true at this attempt's instant (the facts span the whole batch), and, in
+    # the audit's "known at send time" mode, only what had been recorded by then.
+    def _known(self, rows):
+        if not self.facts.known_at_attempt:
+            return rows
+        return [r for r in rows if r.recorded_at <= self.at]
+
+    def _effective(self, rows):
+        return [
+            r
+            for r in self._known(rows)
+            if r.effective_from <= self.at and (r.effective_to is None or r.effective_to > self.at)
+        ]
+
+    def circumstance(self, kind):
+        return next((c for c in self._effective(self.debtor.circumstances) if c.kind == kind), None)
+
+    @property
+    def holds(self):
+        return self._effective(self.debtor.holds)
+
+    @property
+    def preferences(self):
+        return self._effective(self.debtor.preferences)
+
+    def consent(self, channel):
+        """The latest consent or opt-out for this contact point and channel, or None."""
+        rows = self.facts.consents.get((self.attempt.contact_point_id, channel), [])
+        current = [r for r in self._known(rows) if r.effective_from <= self.at]
+        return current[-1] if current else None
+
+    @property
+    def disputes(self):
+        return [
+            d
+            for d in self._known(self.facts.disputes.get(self.account.id, []))
+            if d.received_at <= self.at
+            and (d.verification_sent_at is None or d.verification_sent_at > self.at)
+        ]
+
+    @property
+    def notices(self):
+        return [n for n in self.facts.notices.get(self.account.id, []) if n.sent_at <= self.at]
+
     @property
     def zones(self):
         return self.debtor.zones or set(US_TIME_ZONES)
@@ -103,7 +147,7 @@ class Context:
                 continue
             if exclude_not_connected and row.result == "not_connected":
                 continue
-            if row.debtor_initiated:
+            if row.debtor_initiated or (row.pk and row.pk == self.attempt.ledger_id):
                 continue
             rows.append(row)
         return sorted(rows, key=lambda r: r.occurred_at)

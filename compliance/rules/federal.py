@@ -43,7 +43,7 @@ def window_for(ctx):
 
 
 def quiet_spans(ctx):
-    values = [p.value for p in ctx.debtor.preferences if p.kind == "inconvenient_time"]
+    values = [p.value for p in ctx.preferences if p.kind == "inconvenient_time"]
     return windows.parse_quiet(values)
 
 
@@ -69,7 +69,7 @@ def check_time(ctx):
 
 def check_preferences(ctx):
     verdicts = []
-    for pref in ctx.debtor.preferences:
+    for pref in ctx.preferences:
         if pref.kind == "no_contact_channel" and pref.value.get("channel") == ctx.channel:
             verdicts.append(
                 block("F-PREF", f"Blocked: the debtor asked not to be contacted by {ctx.channel}.")
@@ -95,7 +95,7 @@ def check_preferences(ctx):
 
 
 def check_attorney(ctx):
-    atty = ctx.debtor.circumstance("attorney")
+    atty = ctx.circumstance("attorney")
     if atty:
         name = atty.details.get("firm") or "their attorney"
         return block(
@@ -110,14 +110,14 @@ def check_work(ctx):
         return None
     if ctx.channel == "email" and cp.is_work:
         return block("F-WORK", "Blocked: never email a work address.")
-    if cp.is_work and ctx.debtor.circumstance("work_forbidden"):
+    if cp.is_work and ctx.circumstance("work_forbidden"):
         return block("F-WORK", "Blocked: the debtor's employer forbids contact at work.")
     return None
 
 
 def _holds(ctx, kind):
     cp_id = ctx.attempt.contact_point_id
-    for hold in ctx.debtor.holds:
+    for hold in ctx.holds:
         if hold.kind != kind:
             continue
         if hold.scope == "debtor":
@@ -232,10 +232,10 @@ def check_harass(ctx):
 def check_validation_notice(ctx):
     if "validation_notice" in ctx.attempt.content or ctx.channel not in COLLECTION_CHANNELS:
         return None
-    delivered = [n for n in ctx.facts.notices.get(ctx.account.id, []) if not n.returned_at]
+    delivered = [n for n in ctx.notices if not n.returned_at]
     if delivered:
         return None
-    returned = ctx.facts.notices.get(ctx.account.id)
+    returned = ctx.notices
     why = "came back undeliverable; resend it" if returned else "has not been sent"
     return block(
         "F-VN",
@@ -247,7 +247,7 @@ def check_validation_notice(ctx):
 def check_dispute(ctx):
     if "verification" in ctx.attempt.content:
         return None
-    disputes = ctx.facts.disputes.get(ctx.account.id)
+    disputes = ctx.disputes
     hold = next(_holds(ctx, "dispute"), None)
     if disputes or hold:
         since = disputes[0].received_at if disputes else hold.effective_from
@@ -262,7 +262,7 @@ def check_dispute(ctx):
 def check_overshadow(ctx):
     if "overshadows" not in ctx.attempt.content:
         return None
-    for notice in ctx.facts.notices.get(ctx.account.id, []):
+    for notice in ctx.notices:
         if ctx.at.date() <= notice.period_ends_on:
             return block(
                 "F-OVERSHADOW",
@@ -274,7 +274,7 @@ def check_overshadow(ctx):
 
 
 def check_stay(ctx):
-    bk = ctx.debtor.circumstance("bankruptcy")
+    bk = ctx.circumstance("bankruptcy")
     if bk and not bk.details.get("stay_lifted"):
         return block(
             "F-STAY",
@@ -285,7 +285,7 @@ def check_stay(ctx):
 
 
 def check_deceased(ctx):
-    if ctx.debtor.circumstance("deceased"):
+    if ctx.circumstance("deceased"):
         return block(
             "F-DECEASED",
             "Blocked: the debtor is deceased; only the estate's representative may be contacted.",
@@ -300,7 +300,7 @@ def check_paid(ctx):
             f"Blocked: the account is {ctx.account.get_status_display().lower()}"
             "; nothing more may be collected.",
         )
-    if ctx.debtor.circumstance("identity_theft"):
+    if ctx.circumstance("identity_theft"):
         return block("F-PAID", "Blocked: an identity-theft report on this debtor is unresolved.")
     return None
 
@@ -339,7 +339,7 @@ def check_timebar(ctx):
 
 
 def check_scra(ctx):
-    if ctx.channel == "legal" and ctx.debtor.circumstance("servicemember"):
+    if ctx.channel == "legal" and ctx.circumstance("servicemember"):
         if "scra_review" not in ctx.attempt.content:
             return block(
                 "SCRA",

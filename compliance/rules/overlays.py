@@ -62,7 +62,7 @@ def check_nyc(ctx):
             )
         )
     if ctx.channel in ("email", "sms"):
-        record = ctx.facts.consents.get((ctx.attempt.contact_point_id, ctx.channel))
+        record = ctx.consent(ctx.channel)
         if not (record and record.kind == "consent" and "written" in record.method.lower()):
             verdicts.append(
                 block(

@@ -16,7 +16,7 @@ OPT_OUT_TEXT = {
 
 
 def _consent(ctx, channel=None):
-    return ctx.facts.consents.get((ctx.attempt.contact_point_id, channel or ctx.channel))
+    return ctx.consent(channel or ctx.channel)
 
 
 def check_revoked(ctx):
