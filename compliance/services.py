@@ -229,3 +229,54 @@ def dispute_record(
         data={"dispute_id": dispute.pk, "within_period": within},
     )
     return dispute
+
+
+# Plain-language revocations a keyword does not catch: a person must read them (T-REVOKE
+# allows any reasonable means).
+_REVOCATION_HINTS = (
+    "stop text",
+    "stop messag",
+    "don't text",
+    "do not text",
+    "no more text",
+    "stop contact",
+    "leave me alone",
+    "unsubscribe me",
+    "remove my number",
+)
+
+
+@transaction.atomic
+def sms_inbound_record(*, from_number, body, received_at=None):
+    """An inbound SMS: STOP-family keywords opt the number out of texts at once (T-REVOKE),
+    START opts it back in, a plain-language revocation goes to a person. Returns what
+    was done: "opted_out", "opted_in", "review" or "none"."""
+    from recovery.models import WorkItem
+
+    received_at = received_at or timezone.now()
+    points = list(ContactPoint.objects.filter(kind=ContactPoint.Kind.PHONE, value=from_number))
+    keyword = sms_keyword(body)
+    if keyword and points:
+        kind = Consent.Kind.OPT_OUT if keyword == "stop" else Consent.Kind.CONSENT
+        for cp in points:
+            consent_record(
+                contact_point=cp,
+                channel="sms",
+                kind=kind,
+                source="sms_reply",
+                method=f"{body.strip().upper()[:20]} reply",
+                effective_from=received_at,
+            )
+        return "opted_out" if keyword == "stop" else "opted_in"
+    lowered = " ".join(body.lower().split())
+    if points and any(hint in lowered for hint in _REVOCATION_HINTS):
+        account = Account.objects.filter(debtor_id=points[0].debtor_id).order_by("-id").first()
+        WorkItem.objects.create(
+            kind=WorkItem.Kind.REVIEW,
+            account=account,
+            due_at=received_at,
+            title="Reply may revoke consent to texts: read it and record an opt-out",
+            detail=body[:1000],
+        )
+        return "review"
+    return "none"
