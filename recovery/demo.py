@@ -313,6 +313,9 @@ class _OfficeSeeder:
             entries = self._ledger_for(status, principal, interest, fees, placement.placed_at)
             collected = ("payment", "reversal")
             paid = sum((-e["p"] - e["i"] - e["f"] for e in entries if e["kind"] in collected), ZERO)
+            credited = sum(
+                (-e["p"] - e["i"] - e["f"] for e in entries if e["kind"] == "adjustment"), ZERO
+            )
             balances = [sum((e[k] for e in entries), ZERO) for k in ("p", "i", "f")]
             balances = [principal + balances[0], interest + balances[1], fees + balances[2]]
             account = Account(
@@ -331,6 +334,8 @@ class _OfficeSeeder:
                 last_payment_date=charge_off - timedelta(days=rng.randint(30, 200)),
                 itemization_date=charge_off,
                 itemization_amount=total,
+                payments_since_itemization=paid,
+                credits_since_itemization=credited,
                 principal_balance=balances[0],
                 interest_balance=balances[1],
                 fees_balance=balances[2],

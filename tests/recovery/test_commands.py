@@ -94,3 +94,18 @@ def test_create_office_refuses_an_unknown_time_zone(db):
     with pytest.raises(CommandError, match="not a time zone"):
         run("create_office", "Somewhere", "--time-zone=Mars/Olympus")
     assert not Office.objects.exists()
+
+
+def test_seeded_itemization_adds_up_to_the_balance(db):
+    demo.seed(accounts_per_office=60)
+    office = Office.objects.get(slug="harbor")
+    with tenancy.office_context(office.id):
+        for a in Account.objects.all():
+            expected = (
+                a.itemization_amount
+                + a.interest_since_itemization
+                + a.fees_since_itemization
+                - a.payments_since_itemization
+                - a.credits_since_itemization
+            )
+            assert expected == a.balance, a.office_reference
