@@ -85,6 +85,12 @@ def allowed_intervals(zones, start, *, window, quiet=()):
 def next_allowed(at, zones, *, window=(8, 21), quiet=()):
     """The earliest instant >= `at` allowed in every zone, or None within the horizon
     (e.g. zones so far apart that their windows never overlap)."""
+    return _next_allowed(at, frozenset(zones), tuple(window), tuple(quiet))
+
+
+# A batch decides many attempts planned for the same instant in the same few zone sets.
+@lru_cache(maxsize=4096)
+def _next_allowed(at, zones, window, quiet):
     for start, end in allowed_intervals(zones, at, window=window, quiet=quiet):
         if end > at:
             return max(start, at)

@@ -67,20 +67,20 @@ class Context:
     def contact_point(self):
         return self.debtor.contact_points.get(self.attempt.contact_point_id)
 
-    @property
+    @cached_property
     def third_party(self):
         return self.office.collector_type == "third_party"
 
-    @property
+    @cached_property
     def consumer(self):
         return self.account.debt_type == "consumer"
 
-    @property
+    @cached_property
     def reg_f(self):
         """Regulation F's contact practices bind this office for this debt."""
         return self.consumer and (self.third_party or self.policy.first_party_follows_reg_f)
 
-    @property
+    @cached_property
     def collector_reg_f(self):
         """Rules only a third-party collector of consumer debt follows (notices,
         disclosures that it is a debt collector)."""
@@ -103,11 +103,11 @@ class Context:
     def circumstance(self, kind):
         return next((c for c in self._effective(self.debtor.circumstances) if c.kind == kind), None)
 
-    @property
+    @cached_property
     def holds(self):
         return self._effective(self.debtor.holds)
 
-    @property
+    @cached_property
     def preferences(self):
         return self._effective(self.debtor.preferences)
 
@@ -117,7 +117,7 @@ class Context:
         current = [r for r in self._known(rows) if r.effective_from <= self.at]
         return current[-1] if current else None
 
-    @property
+    @cached_property
     def disputes(self):
         return [
             d
@@ -126,11 +126,11 @@ class Context:
             and (d.verification_sent_at is None or d.verification_sent_at > self.at)
         ]
 
-    @property
+    @cached_property
     def notices(self):
         return [n for n in self.facts.notices.get(self.account.id, []) if n.sent_at <= self.at]
 
-    @property
+    @cached_property
     def zones(self):
         return self.debtor.zones or set(US_TIME_ZONES)
 
