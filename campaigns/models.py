@@ -103,8 +103,8 @@ class Enrollment(TenantModel):
 
 
 class Message(TenantModel):
-    """The outbox: one row per (enrollment, step, attempt). Every planned message ends
-    sent, deferred, blocked, failed or flagged."""
+    """The outbox: one row per (enrollment, step, channel, attempt). Every planned
+    message ends sent, deferred, blocked, failed or flagged."""
 
     class Status(models.TextChoices):
         PLANNED = "planned", "Planned"
@@ -141,8 +141,11 @@ class Message(TenantModel):
 
     class Meta:
         constraints = [
+            # One outbox row per (enrollment, step, channel, attempt): a second tick, a
+            # crash or two beats plan nothing twice.
             models.UniqueConstraint(
-                fields=["office", "enrollment", "step", "attempt"], name="message_plan_key"
+                fields=["office", "enrollment", "step", "channel", "attempt"],
+                name="message_plan_key",
             )
         ]
         indexes = [

@@ -42,7 +42,11 @@ def beat_tick():
 
 @shared_task(base=TenantTask)
 def office_tick(office_id):
-    """Per-office periodic work. Later issues hang planning and reconciliation here."""
+    """Per-office periodic work: plan due campaign steps into the outbox, count overdue
+    work. (Dispatch and reconciliation hang here next.)"""
+    from campaigns.planner import plan_due
     from recovery.services import work_items_escalate_overdue
 
-    return work_items_escalate_overdue(office_id=office_id)
+    planned = plan_due(office_id=office_id)
+    overdue = work_items_escalate_overdue(office_id=office_id)
+    return {"planned": planned, "overdue_work": overdue}
