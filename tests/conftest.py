@@ -40,6 +40,13 @@ def django_db_setup(django_db_setup, django_db_blocker):
         connection.settings_dict.update(owner)
 
 
+@pytest.fixture(autouse=True)
+def anymail_test_backend(settings):
+    """Django's test setup swaps in the locmem backend; the suite sends through
+    anymail's test backend instead, so the ESP path (status, message ids, errors) runs."""
+    settings.EMAIL_BACKEND = "anymail.backends.test.EmailBackend"
+
+
 @pytest.fixture
 def office_a(db):
     return OfficeFactory(name="Harbor Test Office", slug="harbor-test")

@@ -1,0 +1,100 @@
+"""Sending: the gate again at send time, each message sent at most once, every planned
+message ending somewhere."""
+
+from datetime import timedelta
+
+import time_machine
+from anymail.exceptions import AnymailAPIError
+from django.core import mail
+
+from accounts.models import Event
+from campaigns import planner
+from campaigns.dispatch import dispatch_due
+from campaigns.models import Message
+from compliance import services
+from compliance.models import ContactAttempt
+from recovery import tenancy
+from tests.campaigns.test_planner import campaign_with_steps
+from tests.compliance.conftest import NOON, Scene
+
+
+def planned_email(office):
+    office.collector_type = "first_party"
+    office.save()
+    scene = Scene(office)
+    campaign = campaign_with_steps(office, (0, ["email"]))
+    with tenancy.office_context(office.id):
+        planner.enroll(campaign=campaign, accounts=[scene.account], now=NOON)
+        planner.plan_due(office_id=office.id, now=NOON)
+    return scene
+
+
+def dispatch(scene, at=NOON):
+    with time_machine.travel(at, tick=False), tenancy.office_context(scene.office.id):
+        return dispatch_due(office=scene.office, now=at)
+
+
+def test_a_due_email_is_gated_rendered_sent_and_recorded(office_a):
+    scene = planned_email(office_a)
+    counts = dispatch(scene)
+    assert counts["sent"] == 1
+    [email] = mail.outbox
+    assert email.to == ["rosa@example.com"]
+    assert "Hello Rosa" in email.body
+    assert "/p/" in email.body  # the signed portal link
+    assert email.metadata["office_id"] == str(office_a.id)
+    assert "Reply STOP" not in email.body and "unsubscribe" in email.body  # F-OPTOUT
+    with tenancy.office_context(office_a.id):
+        message = Message.objects.get()
+        assert message.status == "sent" and message.provider_message_id != ""
+        assert Event.objects.filter(kind="message_sent", account=scene.account).exists()
+        assert ContactAttempt.objects.filter(channel="email").count() == 1
+    # A second pass sends nothing again.
+    assert dispatch(scene)["sent"] == 0
+    assert len(mail.outbox) == 1
+
+
+def test_a_stop_after_planning_blocks_at_send_time(office_a):
+    scene = planned_email(office_a)
+    with tenancy.office_context(office_a.id):
+        services.consent_record(contact_point=scene.email, channel="email", kind="opt_out",
+                                source="email_event", method="unsubscribe link",
+                                effective_from=NOON - timedelta(minutes=5))  # fmt: skip
+    assert dispatch(scene)["blocked"] == 1
+    assert mail.outbox == []
+    with tenancy.office_context(office_a.id):
+        assert Message.objects.get().status == "blocked"
+        blocked = Event.objects.get(kind="message_blocked")
+        assert "T-REVOKE" in blocked.summary or "opted out" in blocked.summary
+
+
+def test_out_of_hours_is_deferred_to_the_allowed_instant_then_sent(office_a):
+    scene = planned_email(office_a)
+    late = NOON.replace(hour=3) + timedelta(days=1)  # 22:00 in New York
+    assert dispatch(scene, at=late)["deferred"] == 1
+    with tenancy.office_context(office_a.id):
+        message = Message.objects.get()
+    assert message.status == "deferred"
+    assert message.due_at == late.replace(hour=13)  # 08:00 New York
+    assert dispatch(scene, at=message.due_at)["sent"] == 1
+
+
+def test_a_provider_outage_sends_nothing_and_frees_the_slot_for_a_retry(office_a, monkeypatch):
+    scene = planned_email(office_a)
+    from campaigns.channels import email as channel
+
+    real_send = channel.EmailMessage.send
+
+    def failing(self, *args, **kwargs):
+        self.anymail_test_response = AnymailAPIError("ESP down", status_code=503)
+        return real_send(self, *args, **kwargs)
+
+    monkeypatch.setattr(channel.EmailMessage, "send", failing)
+    first = dispatch(scene)
+    assert first["retry"] == 1, first
+    with tenancy.office_context(office_a.id):
+        assert Message.objects.get().status == "planned"
+        assert not ContactAttempt.objects.exists()
+    monkeypatch.setattr(channel.EmailMessage, "send", real_send)
+    counts = dispatch(scene)
+    assert counts["sent"] == 1, counts
