@@ -322,6 +322,7 @@ class Event(TenantModel):
         LETTER = "letter", "Letter"
         ASSIGNED = "assigned", "Assigned"
         ESCALATED = "escalated", "Escalated"
+        DEBTOR_SPLIT = "debtor_split", "Moved to its own debtor"
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="events")
     debtor_id = models.BigIntegerField(null=True, blank=True)
@@ -354,3 +355,8 @@ class Note(TenantModel):
         "recovery.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
+
+
+# Placement-import records live in their own module; importing them here makes them
+# models of this app.
+from accounts.imports.models import ImportMapping, PlacementImport, PlacementMatch  # noqa: E402, F401

@@ -23,6 +23,7 @@ from accounts.models import (
     Note,
     Transaction,
 )
+from recovery import tenancy
 
 CENT = Decimal("0.01")
 RESOLVED_STATUSES = {AccountStatus.PAID, AccountStatus.SETTLED}
@@ -185,6 +186,77 @@ def account_open(
         amount=account.total_placed,
     )
     return account
+
+
+@transaction.atomic
+def account_open_bulk(*, accounts, actor=None, effective_date: date | None = None, batch_size=2000):
+    """Insert many new accounts with exactly the rows `account_open` writes for each —
+    the opening charge, cached balances equal to it, total placed, the "placed" event —
+    in three bulk inserts instead of a handful of queries per account.
+
+    Each account arrives unsaved, its opening amounts set on `principal_balance`,
+    `interest_balance` and `fees_balance`. Returns the saved accounts.
+    """
+    office_id = tenancy.current_office_id()
+    if office_id is None:
+        # bulk_create skips TenantModel.save(), so the first wall is checked here.
+        raise tenancy.NoOfficeSelected("account_open_bulk needs an office in context")
+    now = timezone.now()
+    effective_date = effective_date or timezone.localdate()
+    for account in accounts:
+        if account.pk is not None:
+            raise ValueError("account_open_bulk opens new accounts only")
+        if account.office_id is None:
+            account.office_id = office_id
+        elif account.office_id != office_id:
+            raise tenancy.NoOfficeSelected("Refusing to open an account of another office")
+        parts = [
+            _money(getattr(account, f"{name}_balance"), name)
+            for name in ("principal", "interest", "fees")
+        ]
+        if not any(parts):
+            raise ValidationError("A ledger entry must move at least one balance.")
+        account.principal_balance, account.interest_balance, account.fees_balance = parts
+        account.total_placed = sum(parts, ZERO)
+        account.total_collected = ZERO
+    accounts = Account.objects.bulk_create(accounts, batch_size=batch_size)
+    Transaction.objects.bulk_create(
+        [
+            Transaction(
+                office_id=a.office_id,
+                account=a,
+                kind=Transaction.Kind.CHARGE,
+                principal=a.principal_balance,
+                interest=a.interest_balance,
+                fees=a.fees_balance,
+                currency=a.currency,
+                effective_date=effective_date,
+                posted_at=now,
+                memo="Balance at placement",
+                created_by=actor,
+            )
+            for a in accounts
+        ],
+        batch_size=batch_size,
+    )
+    Event.objects.bulk_create(
+        [
+            Event(
+                office_id=a.office_id,
+                account=a,
+                debtor_id=a.debtor_id,
+                kind=Event.Kind.PLACED,
+                actor=actor,
+                summary=f"Placed by {a.creditor.name}",
+                data={"placement_id": a.placement_id},
+                amount=a.total_placed,
+                occurred_at=now,
+            )
+            for a in accounts
+        ],
+        batch_size=batch_size,
+    )
+    return accounts
 
 
 @transaction.atomic

@@ -1,8 +1,29 @@
 from django.urls import path
 
-from accounts import views
+from accounts import import_views, views
 
 urlpatterns = [
     path("", views.account_list, name="account_list"),
     path("<int:account_id>/", views.account_detail, name="account_detail"),
+    path("imports/", import_views.import_list, name="import_list"),
+    path("imports/new/", import_views.import_new, name="import_new"),
+    path("imports/<int:import_id>/", import_views.import_detail, name="import_detail"),
+    path("imports/<int:import_id>/mapping/", import_views.import_mapping, name="import_mapping"),
+    path("imports/<int:import_id>/preview/", import_views.import_preview, name="import_preview"),
+    path(
+        "imports/<int:import_id>/progress/",
+        import_views.import_progress_view,
+        name="import_progress",
+    ),
+    path("imports/<int:import_id>/file/", import_views.import_file, name="import_file"),
+    path(
+        "imports/<int:import_id>/rejected.csv",
+        import_views.import_rejected,
+        name="import_rejected",
+    ),
+    path(
+        "imports/<int:import_id>/matches/<int:match_id>/split/",
+        import_views.import_match_split,
+        name="import_match_split",
+    ),
 ]

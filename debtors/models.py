@@ -54,6 +54,10 @@ class Debtor(TenantModel):
         indexes = [
             models.Index(fields=["office", "match_bidx"]),
             models.Index(fields=["office", "last_name", "first_name"]),
+            # Placement imports look for possible matches by date of birth + last name.
+            models.Index(
+                fields=["office", "dob_bidx", "last_name_bidx"], name="debtor_dob_last_name_bidx"
+            ),
         ]
 
     def __str__(self):
@@ -75,6 +79,27 @@ class Debtor(TenantModel):
     def save(self, *args, **kwargs):
         self.refresh_blind_indexes()
         super().save(*args, **kwargs)
+
+
+class DebtorReference(TenantModel):
+    """A creditor's own identifier for a debtor (customer, member or patient number). A
+    placement row carrying a known one belongs to that debtor, whatever else it says."""
+
+    debtor = models.ForeignKey(Debtor, on_delete=models.CASCADE, related_name="references")
+    creditor = models.ForeignKey("accounts.Creditor", on_delete=models.PROTECT, related_name="+")
+    reference = models.CharField(max_length=60)
+    source = models.CharField(max_length=20, choices=Source.choices, default=Source.PLACEMENT)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["office", "creditor", "reference"], name="debtorreference_creditor_ref"
+            )
+        ]
+
+    def __str__(self):
+        return self.reference
 
 
 class ContactPoint(TenantModel):

@@ -1,0 +1,157 @@
+"""Which debtor a placement row belongs to.
+
+In order: the creditor's own customer id (an exact `DebtorReference`); then last name +
+date of birth + SSN last 4, through the blind index `match_bidx`; then — uncertain — the
+same last name and date of birth with a different or missing SSN last 4, which attaches
+the row to that debtor and sends it to a person for review (an unmerge undoes it).
+Anything else is a new debtor.
+
+Rows are resolved a chunk at a time with three queries however long the chunk, among
+the office's debtors (during an import that includes those written from earlier chunks
+of the same file) and among the chunk's own rows, so a person with three debts in the
+file is one debtor with three accounts. Nothing here writes: new debtors come back
+unsaved, and rows of the same new person share one instance.
+"""
+
+from dataclasses import dataclass
+
+from accounts.imports.models import PlacementMatch
+from debtors.models import Debtor, DebtorReference
+from recovery import tenancy
+from recovery.crypto import blind_index
+
+Method = PlacementMatch.Method
+
+
+@dataclass
+class Resolution:
+    debtor: Debtor
+    # This row creates the debtor (all later rows of the same person point at it).
+    is_new: bool
+    # How a row was attached to a debtor who already existed; "" for a new debtor.
+    method: str = ""
+    reason: str = ""
+    # The creditor's customer id to link to the debtor (first time we see it).
+    new_reference: str = ""
+
+
+@dataclass(frozen=True)
+class _Keys:
+    ref: str | None
+    match: str | None
+    name_dob: tuple | None
+    ssn: str
+
+
+def row_keys(values):
+    last, dob, ssn = (values.get(k) for k in ("last_name", "date_of_birth", "ssn_last4"))
+    dob_iso = dob.isoformat() if dob else ""
+    return _Keys(
+        ref=values.get("creditor_debtor_id"),
+        match=blind_index(last, dob_iso, ssn) if last and dob and ssn else None,
+        name_dob=(blind_index(last), blind_index(dob_iso)) if last and dob else None,
+        ssn=blind_index(ssn) if ssn else "",
+    )
+
+
+def debtor_from_row(values, *, office_id):
+    """An unsaved Debtor carrying the row's identity, blind indexes filled in."""
+    is_business = bool(values.get("business_name")) and not values.get("last_name")
+    dob = values.get("date_of_birth")
+    debtor = Debtor(
+        office_id=office_id,
+        kind=Debtor.Kind.BUSINESS if is_business else Debtor.Kind.PERSON,
+        first_name=values.get("first_name", ""),
+        middle_name=values.get("middle_name", ""),
+        last_name=values.get("last_name", ""),
+        business_name=values.get("business_name", ""),
+        date_of_birth=dob.isoformat() if dob else "",
+        ssn_last4=values.get("ssn_last4", ""),
+        language=values.get("language", "en"),
+    )
+    debtor.refresh_blind_indexes()
+    return debtor
+
+
+def _uncertain_reason(row_ssn, record_ssn):
+    if not row_ssn:
+        return "Same last name and date of birth; the file gives no SSN last 4."
+    if not record_ssn:
+        return "Same last name and date of birth; our record has no SSN last 4."
+    return "Same last name and date of birth, but a different SSN last 4."
+
+
+class DebtorMatcher:
+    def __init__(self, *, creditor):
+        self.creditor = creditor
+        self.office_id = tenancy.current_office_id()
+
+    def _stub(self, debtor_id):
+        return Debtor(pk=debtor_id, office_id=self.office_id) if debtor_id else None
+
+    def _lookups(self, keys):
+        refs = {k.ref for k in keys if k.ref}
+        by_ref = {}
+        if refs:
+            by_ref = dict(
+                DebtorReference.objects.filter(
+                    creditor=self.creditor, reference__in=refs
+                ).values_list("reference", "debtor_id")
+            )
+        by_match, by_name_dob = {}, {}
+        matches = {k.match for k in keys if k.match}
+        if matches:
+            rows = Debtor.objects.filter(match_bidx__in=matches).order_by("id")
+            for debtor_id, match in rows.values_list("id", "match_bidx"):
+                by_match.setdefault(match, debtor_id)
+        name_dobs = {k.name_dob for k in keys if k.name_dob}
+        if name_dobs:
+            rows = Debtor.objects.filter(
+                last_name_bidx__in={n for n, _ in name_dobs}, dob_bidx__in={d for _, d in name_dobs}
+            ).order_by("id")
+            for debtor_id, *name_dob, ssn in rows.values_list(
+                "id", "last_name_bidx", "dob_bidx", "ssn_last4_bidx"
+            ):
+                by_name_dob.setdefault(tuple(name_dob), (debtor_id, ssn))
+        return by_ref, by_match, by_name_dob
+
+    def resolve(self, rows):
+        """One Resolution per row, in order."""
+        keys = [row_keys(row.values) for row in rows]
+        by_ref, by_match, by_name_dob = self._lookups(keys)
+        local_ref, local_match, local_name_dob = {}, {}, {}
+        resolutions = []
+        for row, k in zip(rows, keys, strict=True):
+            debtor, method, reason = None, "", ""
+            if k.ref:
+                debtor = local_ref.get(k.ref) or self._stub(by_ref.get(k.ref))
+                method = Method.CREDITOR_ID
+            if debtor is None and k.match:
+                debtor = local_match.get(k.match) or self._stub(by_match.get(k.match))
+                method = Method.IDENTITY
+            if debtor is None and k.name_dob:
+                # The older debtor first: one already in the office, then one of this chunk.
+                debtor_id, record_ssn = by_name_dob.get(k.name_dob, (None, ""))
+                debtor = self._stub(debtor_id)
+                if debtor is None and k.name_dob in local_name_dob:
+                    debtor, record_ssn = local_name_dob[k.name_dob]
+                method, reason = Method.UNCERTAIN, _uncertain_reason(k.ssn, record_ssn)
+            resolution = Resolution(debtor=debtor, is_new=debtor is None)
+            if debtor is None:
+                resolution.debtor = debtor_from_row(row.values, office_id=self.office_id)
+            else:
+                resolution.method, resolution.reason = method, reason
+            if resolution.method == Method.UNCERTAIN:
+                # Nothing is learnt from a guess: later rows of this person are guesses
+                # too (each reviewed), and no customer id is tied to the wrong debtor.
+                resolutions.append(resolution)
+                continue
+            if k.ref and k.ref not in by_ref and k.ref not in local_ref:
+                local_ref[k.ref] = resolution.debtor
+                resolution.new_reference = k.ref
+            if k.match:
+                local_match.setdefault(k.match, resolution.debtor)
+            if k.name_dob:
+                local_name_dob.setdefault(k.name_dob, (resolution.debtor, k.ssn))
+            resolutions.append(resolution)
+        return resolutions
