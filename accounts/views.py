@@ -10,7 +10,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from accounts import selectors, services
 from accounts.models import Account, AccountStatus, Creditor
-from compliance.models import Hold
+from compliance.views import account_card_context
 from recovery.access import ALL_ROLES, STAFF_ROLES, office_view
 
 PAGE_SIZE = 50
@@ -72,7 +72,8 @@ def account_detail(request, account_id):
         "ledger": account.transactions.order_by("-posted_at", "-id")[:100],
         "events": account.events.select_related("actor")[:100],
         "notes": account.notes.select_related("author").order_by("-created_at")[:50],
-        "holds": Hold.objects.filter(debtor=debtor, effective_to__isnull=True),
         "co_obligors": account.co_obligors.select_related("debtor"),
+        # Holds in force, disputes, consents, notices, decisions and the quick actions.
+        **account_card_context(request, account),
     }
     return render(request, "accounts/account_detail.html", context)

@@ -2,21 +2,40 @@
 validation notices. One transaction each; each leaves an event on the timeline and
 takes effect as of when it happened (which may be before it was recorded)."""
 
-from datetime import timedelta
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import holidays
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 
 from accounts.models import Account, Event
-from accounts.services import event_record
-from compliance.models import Dispute, Hold, ValidationNotice
-from debtors.models import Consent, ContactPoint
+from accounts.services import event_record, note_add
+from compliance.facts import policy_in_force
+from compliance.jurisdictions import FEDERAL, INDIA
+from compliance.models import (
+    Complaint,
+    ComplaintAccount,
+    Dispute,
+    Hold,
+    OfficePolicy,
+    ValidationNotice,
+)
+from debtors.models import Circumstance, Consent, ContactPoint, Source
+from recovery.models import Document, WorkItem
 
 STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "END", "QUIT", "CANCEL", "REVOKE", "OPTOUT",
               "OPT OUT"}  # fmt: skip
 START_WORDS = {"START", "UNSTOP", "YES"}
+# Which consent channels each kind of contact point carries.
+CHANNELS_BY_CONTACT_KIND = {
+    ContactPoint.Kind.PHONE: ("call", "sms"),
+    ContactPoint.Kind.EMAIL: ("email",),
+    ContactPoint.Kind.ADDRESS: ("letter",),
+}
 
 
 def _timeline(debtor_id, kind, summary, *, actor=None, data=None, channel=""):
@@ -39,6 +58,14 @@ def consent_record(
     """Record a consent or an opt-out for one channel of one contact point."""
     if kind not in Consent.Kind.values:
         raise ValidationError({"kind": f"Unknown consent kind {kind!r}."})
+    fits = CHANNELS_BY_CONTACT_KIND.get(contact_point.kind, ())
+    if channel not in fits:
+        raise ValidationError(
+            {
+                "channel": f"A {contact_point.get_kind_display().lower()} can't be reached by "
+                f"{channel}: choose {' or '.join(fits)}."
+            }
+        )
     record = Consent.objects.create(
         debtor_id=contact_point.debtor_id,
         contact_point=contact_point,
@@ -91,8 +118,11 @@ def hold_place(
     contact_point=None,
     channel="",
     effective_from=None,
+    effective_to=None,
     set_by=None,
 ):
+    """Pause collection from `effective_from` (now by default) until lifted, or until
+    `effective_to` when the hold is for a fixed time (e.g. a hardship forbearance)."""
     hold = Hold(
         debtor=debtor,
         kind=kind,
@@ -103,8 +133,13 @@ def hold_place(
         contact_point=contact_point,
         channel=channel,
         effective_from=effective_from or timezone.now(),
+        effective_to=effective_to,
         set_by=set_by,
     )
+    if effective_to is not None and effective_to <= hold.effective_from:
+        raise ValidationError(
+            {"effective_to": "The hold must end after it starts: choose today or a later date."}
+        )
     hold.full_clean(exclude=["office"])
     hold.save()
     accounts = [account] if account else Account.objects.filter(debtor=debtor)
@@ -113,7 +148,13 @@ def hold_place(
             account=acc,
             kind=Event.Kind.HOLD,
             actor=set_by,
-            summary=f"{hold.get_kind_display()} hold placed",
+            summary=f"{hold.get_kind_display()} hold placed"
+            # A hold "until" a day ends at the next midnight: name the last day it covers.
+            + (
+                f" through {day_label(effective_to - timedelta(microseconds=1))}"
+                if effective_to
+                else ""
+            ),
             data={"hold_id": hold.pk, "scope": scope},
         )
     return hold
@@ -121,8 +162,16 @@ def hold_place(
 
 @transaction.atomic
 def hold_lift(*, hold, lifted_by, at=None):
-    if hold.effective_to is not None:
+    if hold.effective_to is not None and hold.effective_to <= timezone.now():
         raise ValidationError("This hold has already been lifted.")
+    if (
+        hold.kind == Hold.Kind.DISPUTE
+        and Dispute.objects.filter(hold=hold, status=Dispute.Status.OPEN).exists()
+    ):
+        # F-DISPUTE: collection stays paused until verification is sent.
+        raise ValidationError(
+            "A dispute hold lifts when verification is sent to the debtor, not by hand."
+        )
     hold.effective_to = at or timezone.now()
     hold.lifted_by = lifted_by
     hold.save(update_fields=["effective_to", "lifted_by"])
@@ -193,6 +242,14 @@ def dispute_record(
     from accounts.services import account_transition
 
     received_at = received_at or timezone.now()
+    if partial_amount is not None and not (0 < partial_amount <= account.balance):
+        raise ValidationError(
+            {
+                "partial_amount": "The disputed part must be more than 0 and no more than "
+                f"the balance ({account.balance} {account.currency}); for all of it, choose "
+                "the whole debt."
+            }
+        )
     notices = list(account.validation_notices.order_by("sent_at"))
     within = not notices or any(received_at.date() <= n.period_ends_on for n in notices)
     hold = hold_place(
@@ -280,3 +337,450 @@ def sms_inbound_record(*, from_number, body, received_at=None):
         )
         return "review"
     return "none"
+
+
+# ---------- dates received ----------
+
+
+def day_label(value):
+    """ "Nov 5, 2026" for a date or datetime (portable: no %-d)."""
+    return f"{value:%b} {value.day}, {value.year}"
+
+
+def day_start(*, office, day, field="received_on"):
+    """The instant a thing dated `day` takes effect: the start of that day in the office's
+    time zone (we rarely know the hour a letter arrived; the conservative reading is the
+    whole day). Refuses a day in the future."""
+    zone = ZoneInfo(office.time_zone)
+    if day > timezone.localdate(timezone=zone):
+        raise ValidationError({field: "The date received cannot be in the future."})
+    return datetime.combine(day, time(0), tzinfo=zone)
+
+
+def _day_end(office, day):
+    return datetime.combine(day, time(23, 59), tzinfo=ZoneInfo(office.time_zone))
+
+
+def hold_end(*, office, until):
+    """A hold "until" a day covers that whole day: it ends at the next midnight."""
+    return datetime.combine(until + timedelta(days=1), time(0), tzinfo=ZoneInfo(office.time_zone))
+
+
+# ---------- the office's own policy ----------
+
+# The channels an office may switch off in its policy.
+POLICY_CHANNELS = {
+    "email": "Email",
+    "sms": "SMS",
+    "call": "Calls",
+    "voicemail": "Voicemail",
+    "letter": "Letters",
+    "payment_link": "Payment links",
+}
+# The caps the policy may tighten, per channel, and where the law's figure lives.
+_CAP_SOURCES = {
+    "email": "email_per_debtor_7d",
+    "sms": "sms_per_debtor_7d",
+    "call": "call_per_debt_7d",
+}
+_CAP_NOUNS = {"email": "emails", "sms": "texts", "call": "calls"}
+
+
+def policy_limits(office):
+    """What the law allows this office (the policy may only be stricter): the contact
+    window and the per-channel caps per 7 days."""
+    profile = INDIA if office.country == "IN" else FEDERAL
+    caps = {channel: FEDERAL.caps[key] for channel, key in _CAP_SOURCES.items()}
+    return {"window": (profile.window.start, profile.window.end), "caps": caps}
+
+
+def policy_effective(policy, office):
+    """A policy with its blanks read the way the rules read them: a missing cap is the
+    law's default; no channel list means every channel."""
+    limits = policy_limits(office)
+    return {
+        "caps": {
+            ch: min(cap, policy.caps_per_7_days.get(ch, cap)) for ch, cap in limits["caps"].items()
+        },
+        "earliest_hour": policy.earliest_hour,
+        "latest_hour": policy.latest_hour,
+        "channels_enabled": sorted(policy.channels_enabled or POLICY_CHANNELS),
+        "first_party_follows_reg_f": policy.first_party_follows_reg_f,
+        "sms_provider_permits_third_party": policy.sms_provider_permits_third_party,
+        "nyc_rules_enabled": policy.nyc_rules_enabled,
+    }
+
+
+def policy_errors(*, office, caps_per_7_days, earliest_hour, latest_hour, channels_enabled, reason):
+    """What is wrong with a proposed policy, by field ({} when nothing): anything
+    looser than the law, a window that is not one, no reason given."""
+    limits = policy_limits(office)
+    start, end = limits["window"]
+    errors = {}
+    for channel, most in limits["caps"].items():
+        value = caps_per_7_days.get(channel)
+        noun = _CAP_NOUNS[channel]
+        if value is None:
+            errors[f"cap_{channel}"] = f"Give a cap for {noun} (0 to {most})."
+        elif value < 0:
+            errors[f"cap_{channel}"] = f"A cap can't be negative: use 0 to send no {noun} at all."
+        elif value > most:
+            errors[f"cap_{channel}"] = (
+                f"The law's default allows at most {most} {noun} in 7 days, and the policy may "
+                f"only be stricter: choose 0 to {most}."
+            )
+    if earliest_hour is None or earliest_hour < start:
+        errors["earliest_hour"] = (
+            f"Contact may not start before {start:02d}:00: choose {start} or later."
+        )
+    if latest_hour is None or latest_hour > end:
+        errors["latest_hour"] = f"Contact must end by {end:02d}:00: choose {end} or earlier."
+    if (
+        "earliest_hour" not in errors
+        and "latest_hour" not in errors
+        and earliest_hour >= latest_hour
+    ):
+        errors["latest_hour"] = (
+            f"The latest hour must be after the earliest hour ({earliest_hour:02d}:00)."
+        )
+    unknown = set(channels_enabled) - set(POLICY_CHANNELS)
+    if unknown:
+        errors["channels_enabled"] = f"Unknown channel: {', '.join(sorted(unknown))}."
+    elif not channels_enabled:
+        # An empty list reads as "every channel": to stop all contact, place holds.
+        errors["channels_enabled"] = (
+            "Leave at least one channel on. To stop contacting a debtor, place a hold instead."
+        )
+    if not (reason or "").strip():
+        errors["reason"] = "Say why the policy changes: the reason is kept in its history."
+    return errors
+
+
+@transaction.atomic
+def policy_change(
+    *,
+    office,
+    changed_by,
+    reason,
+    caps_per_7_days,
+    earliest_hour,
+    latest_hour,
+    channels_enabled,
+    first_party_follows_reg_f,
+    sms_provider_permits_third_party,
+    nyc_rules_enabled,
+):
+    """Put a new policy in force from now. Never edits: each change is a new row, so the
+    audit can replay the policy in force at any instant. Refuses anything looser than
+    the law, saying what to fix."""
+    errors = policy_errors(
+        office=office,
+        caps_per_7_days=caps_per_7_days,
+        earliest_hour=earliest_hour,
+        latest_hour=latest_hour,
+        channels_enabled=channels_enabled,
+        reason=reason,
+    )
+    if errors:
+        raise ValidationError(errors)
+    limits = policy_limits(office)
+    reason = reason.strip()
+    now = timezone.now()
+    policy = OfficePolicy(
+        caps_per_7_days={ch: caps_per_7_days[ch] for ch in limits["caps"]},
+        earliest_hour=earliest_hour,
+        latest_hour=latest_hour,
+        channels_enabled=[ch for ch in POLICY_CHANNELS if ch in set(channels_enabled)],
+        first_party_follows_reg_f=first_party_follows_reg_f,
+        sms_provider_permits_third_party=sms_provider_permits_third_party,
+        nyc_rules_enabled=nyc_rules_enabled,
+        effective_from=now,
+        changed_by=changed_by,
+        reason=reason[:200],
+    )
+    current = policy_in_force(office, now)
+    if policy_effective(policy, office) == policy_effective(current, office):
+        raise ValidationError("Nothing changed: the policy in force already says this.")
+    policy.save()
+    return policy
+
+
+# ---------- the complaint register ----------
+
+# Response deadlines the form proposes (the officer may set another date). The CFPB asks
+# a company to respond to a complaint it forwards within 15 days (and to close it within
+# 60); for complaints from anyone else we default to 30 days, the usual state
+# attorney-general deadline.
+COMPLAINT_RESPONSE_DAYS_CFPB = 15
+COMPLAINT_RESPONSE_DAYS_OTHER = 30
+
+
+def complaint_response_days(source):
+    if source == Complaint.Source.CFPB:
+        return COMPLAINT_RESPONSE_DAYS_CFPB
+    return COMPLAINT_RESPONSE_DAYS_OTHER
+
+
+def complaint_task_title(complaint):
+    # Also how complaint_outcome_record finds the task again (no foreign key on it).
+    return f"Respond to complaint #{complaint.pk}: {complaint.get_source_display()}"
+
+
+@transaction.atomic
+def complaint_create(
+    *, accounts, source, received_on, response_due_on=None, summary="", created_by=None
+):
+    """Enter a complaint in the register, linked to the accounts it concerns (all of one
+    debtor). Puts a review task in the creator's work, due when the response is due, and
+    an event on each account's timeline. The summary, free text, is kept as a note."""
+    accounts = list(accounts)
+    if not accounts:
+        raise ValidationError({"account": "Name the account the complaint is about."})
+    debtor_ids = {a.debtor_id for a in accounts}
+    if len(debtor_ids) != 1:
+        raise ValidationError({"account": "A complaint concerns the accounts of one debtor."})
+    if source not in Complaint.Source.values:
+        raise ValidationError({"source": "Choose where the complaint came from."})
+    office = accounts[0].office
+    received_at = day_start(office=office, day=received_on)
+    due_on = response_due_on or received_on + timedelta(days=complaint_response_days(source))
+    if due_on < received_on:
+        raise ValidationError(
+            {"response_due_on": "The response can't be due before the complaint was received."}
+        )
+    complaint = Complaint.objects.create(
+        debtor_id=accounts[0].debtor_id,
+        source=source,
+        received_at=received_at,
+        response_due_at=_day_end(office, due_on),
+    )
+    for account in accounts:
+        ComplaintAccount.objects.create(complaint=complaint, account=account)
+        event_record(
+            account=account,
+            kind=Event.Kind.RESPONSE,
+            actor=created_by,
+            summary=f"Complaint received ({complaint.get_source_display()}); "
+            f"response due {day_label(due_on)}",
+            data={"complaint_id": complaint.pk, "source": source},
+        )
+    summary = (summary or "").strip()
+    if summary:
+        note_add(
+            account=accounts[0],
+            body=f"Complaint #{complaint.pk} ({complaint.get_source_display()}): {summary}",
+            author=created_by,
+        )
+    WorkItem.objects.create(
+        kind=WorkItem.Kind.REVIEW,
+        title=complaint_task_title(complaint),
+        detail=summary[:2000],
+        account=accounts[0],
+        assignee=created_by,
+        due_at=complaint.response_due_at,
+    )
+    return complaint
+
+
+@transaction.atomic
+def complaint_outcome_record(*, complaint, outcome, root_cause="", recorded_by=None):
+    """Close a complaint as upheld or not upheld. An upheld complaint needs its root
+    cause: upheld complaints count against the office's compliance KPI."""
+    complaint = Complaint.objects.select_for_update().get(pk=complaint.pk)
+    if complaint.outcome != Complaint.Outcome.PENDING:
+        raise ValidationError(
+            f"The outcome of this complaint was already recorded "
+            f"({complaint.get_outcome_display().lower()})."
+        )
+    if outcome not in (Complaint.Outcome.UPHELD, Complaint.Outcome.NOT_UPHELD):
+        raise ValidationError({"outcome": "Choose whether the complaint was upheld."})
+    root_cause = (root_cause or "").strip()
+    if outcome == Complaint.Outcome.UPHELD and not root_cause:
+        raise ValidationError(
+            {"root_cause": "Name the root cause of an upheld complaint, so it can be fixed."}
+        )
+    complaint.outcome = outcome
+    complaint.root_cause = root_cause[:200]
+    complaint.save(update_fields=["outcome", "root_cause"])
+    WorkItem.objects.filter(
+        kind=WorkItem.Kind.REVIEW,
+        status=WorkItem.Status.OPEN,
+        title=complaint_task_title(complaint),
+    ).update(status=WorkItem.Status.DONE, completed_at=timezone.now())
+    for account in complaint.accounts.all():
+        event_record(
+            account=account,
+            kind=Event.Kind.RESPONSE,
+            actor=recorded_by,
+            summary=f"Complaint closed: {complaint.get_outcome_display().lower()}",
+            data={"complaint_id": complaint.pk, "outcome": outcome},
+        )
+    return complaint
+
+
+# ---------- incoming correspondence ----------
+
+
+class Correspondence(models.TextChoices):
+    DISPUTE = "dispute", "Dispute"
+    CEASE = "cease", "Cease communication / refusal to pay"
+    ATTORNEY = "attorney", "Attorney notice"
+    BANKRUPTCY = "bankruptcy", "Bankruptcy notice"
+    COMPLAINT = "complaint", "Complaint"
+    PAYMENT_DIRECTION = "payment_direction", "Payment direction"
+
+
+@dataclass
+class CorrespondenceResult:
+    classification: str
+    effective_from: datetime
+    record: object = None  # the Dispute, Hold, Circumstance, Complaint or Note it made
+    document: Document | None = None
+    already_in_force: bool = False  # e.g. a second cease letter: the hold stands
+
+
+@transaction.atomic
+def correspondence_record(
+    *,
+    account,
+    classification,
+    received_on,
+    received_via="letter",
+    note="",
+    upload=None,
+    recorded_by=None,
+    attorney="",
+    bankruptcy_chapter="",
+    bankruptcy_case="",
+    complaint_source=Complaint.Source.DEBTOR,
+):
+    """A letter or email received about an account, classified by staff. Each takes
+    effect as of the day it was received (not the day it was keyed in), so the audit's
+    "facts known now" shows how slow intake was:
+
+    dispute → a dispute (pauses the account); cease → a cease hold on the debtor;
+    attorney / bankruptcy notice → a circumstance of the debtor; complaint → the register;
+    payment direction → a note the payment desk follows (F-ALLOC).
+    """
+    if classification not in Correspondence.values:
+        raise ValidationError({"classification": "Choose what the correspondence is."})
+    office = account.office
+    at = day_start(office=office, day=received_on)
+    note = (note or "").strip()
+    label = Correspondence(classification).label
+    day = day_label(received_on)
+    result = CorrespondenceResult(classification=classification, effective_from=at)
+
+    if classification == Correspondence.DISPUTE:
+        result.record = dispute_record(
+            account=account,
+            received_via=received_via,
+            reason=note[:300],
+            received_at=at,
+            recorded_by=recorded_by,
+        )
+    elif classification == Correspondence.CEASE:
+        # A cease already in force since that day covers this letter too.
+        existing = _cease_in_force(account.debtor_id, at)
+        result.already_in_force = existing is not None
+        # The conservative reading: a cease request stops contact about every debt of
+        # this debtor, not only the account it names.
+        result.record = existing or hold_place(
+            debtor=account.debtor,
+            kind=Hold.Kind.CEASE,
+            scope=Hold.Scope.DEBTOR,
+            source=received_via,
+            reason=f"Cease request received {day}",
+            effective_from=at,
+            set_by=recorded_by,
+        )
+    elif classification in (Correspondence.ATTORNEY, Correspondence.BANKRUPTCY):
+        details = {}
+        if classification == Correspondence.ATTORNEY and attorney.strip():
+            details["firm"] = attorney.strip()[:200]
+        if classification == Correspondence.BANKRUPTCY:
+            details.update(
+                {k: v.strip() for k, v in (("chapter", bankruptcy_chapter),
+                                           ("case", bankruptcy_case)) if v.strip()}
+            )  # fmt: skip
+        result.record = Circumstance.objects.create(
+            debtor=account.debtor,
+            kind=classification,
+            details=details,
+            source=Source.AGENT,
+            effective_from=at,
+            recorded_by=recorded_by,
+        )
+    elif classification == Correspondence.COMPLAINT:
+        result.record = complaint_create(
+            accounts=[account],
+            source=complaint_source,
+            received_on=received_on,
+            summary=note,
+            created_by=recorded_by,
+        )
+    elif classification == Correspondence.PAYMENT_DIRECTION:
+        if not note:
+            raise ValidationError(
+                {"note": "Write down the direction: which debt the debtor wants paid first."}
+            )
+        result.record = note_add(
+            account=account, body=f"Payment direction received {day}: {note}", author=recorded_by
+        )
+
+    if note and classification not in (
+        Correspondence.COMPLAINT,
+        Correspondence.PAYMENT_DIRECTION,
+    ):
+        note_add(account=account, body=f"{label} received {day}: {note}", author=recorded_by)
+    if upload is not None:
+        result.document = _document_store(
+            upload, account=account, title=f"{label} received {day}", created_by=recorded_by
+        )
+    event_record(
+        account=account,
+        kind=Event.Kind.LETTER,
+        actor=recorded_by,
+        channel="email" if received_via == "email" else "",
+        summary=f"Incoming {received_via.replace('_', ' ')} recorded: {label.lower()}, "
+        f"received {day}",
+        data={
+            "classification": classification,
+            "received_on": received_on.isoformat(),
+            "document_id": result.document.pk if result.document else None,
+            "record_id": getattr(result.record, "pk", None),
+        },
+    )
+    return result
+
+
+def _cease_in_force(debtor_id, at):
+    return (
+        Hold.objects.filter(
+            debtor_id=debtor_id,
+            kind=Hold.Kind.CEASE,
+            scope=Hold.Scope.DEBTOR,
+            effective_from__lte=at,
+        )
+        .filter(models.Q(effective_to__isnull=True) | models.Q(effective_to__gt=timezone.now()))
+        .order_by("effective_from")
+        .first()
+    )
+
+
+def _document_store(upload, *, account, title, created_by):
+    digest = hashlib.sha256()
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    return Document.objects.create(
+        kind=Document.Kind.UPLOAD,
+        title=title[:200],
+        file=upload,
+        content_type=(getattr(upload, "content_type", "") or "")[:100],
+        sha256=digest.hexdigest(),
+        size=upload.size or 0,
+        account=account,
+        debtor_id=account.debtor_id,
+        created_by=created_by,
+    )

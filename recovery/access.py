@@ -20,6 +20,13 @@ ALL_ROLES = (*STAFF_ROLES, Role.CREDITOR)
 MANAGERS = (Role.MANAGER, Role.ADMIN)
 SUPERVISORS = (Role.SUPERVISOR, Role.MANAGER, Role.ADMIN)
 ADMINS = (Role.ADMIN,)
+# The compliance pages: officers, managers and admins use them; supervisors may read.
+COMPLIANCE_ROLES = (Role.COMPLIANCE, Role.MANAGER, Role.ADMIN)
+COMPLIANCE_READERS = (Role.SUPERVISOR, *COMPLIANCE_ROLES)
+# The office's own compliance policy: set by the compliance officer or an admin only.
+POLICY_EDITORS = (Role.COMPLIANCE, Role.ADMIN)
+# Lifting a hold pauses no one's protection lightly: supervisors and up.
+HOLD_LIFTERS = (*SUPERVISORS, Role.COMPLIANCE)
 
 
 def membership_for(user, office_slug):

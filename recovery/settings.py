@@ -119,7 +119,11 @@ DATABASE_MAINTENANCE_ROLE = env.str(
     "DATABASE_MAINTENANCE_ROLE", default="recovery_maint" if IS_POSTGRES else ""
 )
 if not IS_POSTGRES:
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # The demo's web server, worker and long imports share one SQLite file: WAL lets
+    # readers (progress polls) go on while an import's transaction writes.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "recovery.User"

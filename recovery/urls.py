@@ -15,6 +15,7 @@ office_patterns = [
     path("staff/invite/", views.staff_invite, name="staff_invite"),
     path("staff/<int:membership_id>/", views.staff_edit, name="staff_edit"),
     path("accounts/", include("accounts.urls")),
+    path("compliance/", include("compliance.urls")),
 ]
 
 urlpatterns = [

@@ -382,9 +382,22 @@ def _reg_f(ctx):
     return ctx.reg_f and _collection(ctx)
 
 
+def _timed(ctx):
+    # A letter is read days after it is posted: its sending hour is nobody's evening.
+    return _reg_f(ctx) and ctx.channel != "letter"
+
+
+def check_office_channels(ctx):
+    enabled = ctx.policy.channels_enabled
+    if enabled and ctx.channel not in enabled:
+        return block("OFFICE", f"Blocked: the office's policy has {ctx.channel} switched off.")
+    return None
+
+
 RULES = [
-    Rule("F-TIME", "Contact hours in every candidate zone", check_time, _reg_f),
-    Rule("F-PREF", "Inconvenient times and media", check_preferences, _reg_f),
+    Rule("OFFICE", "Channels the office's policy allows", check_office_channels, _collection),
+    Rule("F-TIME", "Contact hours in every candidate zone", check_time, _timed),
+    Rule("F-PREF", "Inconvenient times and media", check_preferences, _timed),
     Rule("F-ATTY", "Represented by an attorney", check_attorney,
          lambda c: c.reg_f and not c.attempt.debtor_initiated),
     Rule("F-WORK", "Contact at work", check_work, lambda c: c.reg_f),

@@ -408,3 +408,18 @@ def test_decisions_are_stored_and_the_batch_costs_constant_queries(
     large, outcomes = run(40)
     assert large == small
     assert all(o.decision.pk for o in outcomes)
+
+
+def test_office_policy_can_switch_a_channel_off(scene):
+    from compliance.models import OfficePolicy
+
+    with tenancy.office_context(scene.office.id):
+        OfficePolicy.objects.create(channels_enabled=["email", "letter"],
+                                    effective_from=NOON - timedelta(days=1))  # fmt: skip
+    assert scene.decide_one("email").outcome == "allow"
+    call = scene.decide_one("call")
+    assert call.outcome == "block" and call.rule_ids == ["OFFICE"]
+
+
+def test_letters_are_not_held_to_calling_hours(scene):
+    assert scene.decide_one("letter", at=NOON.replace(hour=3)).outcome == "allow"

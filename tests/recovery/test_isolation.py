@@ -1,9 +1,15 @@
 """Office B's staff never see office A's objects: every office URL that names an object
 answers 404 to an outsider, whether they use A's slug or their own."""
 
+from zoneinfo import ZoneInfo
+
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 
+from compliance import services as compliance_services
+from compliance.models import Decision
+from recovery import tenancy
 from tests.factories import AccountFactory, MembershipFactory, WorkItemFactory
 
 POST_ONLY = {"work_item_done"}
@@ -27,10 +33,46 @@ def office_url_patterns():
 
 @pytest.fixture
 def office_a_objects(office_a):
+    from tests.accounts.imports.helpers import csv_text, import_run, upload_of
+
     account = AccountFactory(office=office_a)
     membership = MembershipFactory(office=office_a, role="agent")
     item = WorkItemFactory(office=office_a, account=account, assignee=membership.user)
-    return {"account_id": account.pk, "item_id": item.pk, "membership_id": membership.pk}
+    # A placement import with a rejected row and a debtor match.
+    rows = [
+        ["I-1", "Ames", "1980-01-01", "1111", "10"],
+        ["I-2", "Ames", "1980-01-01", "1111", "20"],
+        ["I-3", "", "", "", "30"],
+    ]
+    placement_import = import_run(
+        office_a,
+        account.creditor,
+        upload_of(csv_text(["Account", "Last Name", "DOB", "SSN", "Principal"], rows)),
+        mode="valid_only",
+    )
+    with tenancy.office_context(office_a.id):
+        match = placement_import.matches.get()
+        hold = compliance_services.hold_place(
+            debtor=account.debtor, kind="hardship", scope="debtor", source="agent"
+        )
+        today = timezone.localdate(timezone=ZoneInfo(office_a.time_zone))
+        complaint = compliance_services.complaint_create(
+            accounts=[account], source="cfpb", received_on=today
+        )
+        decision = Decision.objects.create(
+            account=account, debtor_id=account.debtor_id, action="email", outcome="allow",
+            explanation="Allowed: no rule stands in the way.",
+        )  # fmt: skip
+    return {
+        "account_id": account.pk,
+        "item_id": item.pk,
+        "membership_id": membership.pk,
+        "import_id": placement_import.pk,
+        "match_id": match.pk,
+        "hold_id": hold.pk,
+        "complaint_id": complaint.pk,
+        "decision_id": decision.pk,
+    }
 
 
 def fill(route, values):

@@ -1,0 +1,41 @@
+"""Compliance pages (decisions, policy, complaints, audit) and the account page's
+compliance actions. Thin: parse, call a service or selector, render. Who may do what is
+in recovery.access; what may be recorded is in compliance.services."""
+
+from compliance.views.account import (
+    account_card_context,
+    account_consent,
+    account_correspondence,
+    account_dispute,
+    account_hold,
+    hold_lift,
+)
+from compliance.views.officer import (
+    audit_view,
+    complaint_detail,
+    complaint_list,
+    complaint_new,
+    decision_detail,
+    decision_export,
+    decision_list,
+    policy_detail,
+    policy_edit,
+)
+
+__all__ = [
+    "account_card_context",
+    "account_consent",
+    "account_correspondence",
+    "account_dispute",
+    "account_hold",
+    "audit_view",
+    "complaint_detail",
+    "complaint_list",
+    "complaint_new",
+    "decision_detail",
+    "decision_export",
+    "decision_list",
+    "hold_lift",
+    "policy_detail",
+    "policy_edit",
+]

@@ -1,0 +1,216 @@
+"""The account page's compliance card and its quick actions: record a dispute, incoming
+correspondence, an opt-out or consent, a hold; lift a hold."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts import selectors as account_selectors
+from accounts.models import Account
+from compliance import selectors, services
+from compliance.forms import ConsentForm, CorrespondenceForm, DisputeForm, HoldForm
+from compliance.models import Hold
+from compliance.views.base import add_errors, office_today
+from debtors.models import Source
+from recovery.access import HOLD_LIFTERS, STAFF_ROLES, office_view
+
+
+def account_card_context(request, account):
+    """What the account page's compliance card needs (accounts.views adds it)."""
+    data = selectors.account_compliance(account=account)
+    role = request.membership.role
+    context = {
+        "holds": data["holds"],
+        "compliance": data,
+        "compliance_alerts": len(data["holds"]) + len(data["disputes"]),
+        "compliance_today": office_today(request),
+        "can_act": role in STAFF_ROLES,
+        "can_lift": role in HOLD_LIFTERS,
+    }
+    if role in STAFF_ROLES:
+        today = office_today(request)
+        context["compliance_forms"] = {
+            "dispute": DisputeForm(auto_id="dispute_%s", initial={"received_on": today}),
+            "correspondence": CorrespondenceForm(auto_id="corr_%s", initial={"received_on": today}),
+            "consent": ConsentForm(
+                auto_id="consent_%s", debtor=account.debtor, initial={"effective_on": today}
+            ),
+            "hold": HoldForm(auto_id="hold_%s"),
+        }
+    return context
+
+
+def _account(request, account_id):
+    try:
+        return account_selectors.account_get(membership=request.membership, account_id=account_id)
+    except Account.DoesNotExist:
+        raise Http404("No such account") from None
+
+
+def _account_action(request, account_id, *, action, form_class, perform, form_kwargs=None):
+    """One quick action on an account: its form on a page of its own (also where errors
+    are shown, with what was typed), and on success back to the account."""
+    account = _account(request, account_id)
+    kwargs = {"auto_id": f"{action}_%s", **(form_kwargs(account) if form_kwargs else {})}
+    if request.method == "POST":
+        form = form_class(request.POST, request.FILES, **kwargs)
+        if form.is_valid():
+            try:
+                message = perform(account, form.cleaned_data)
+            except ValidationError as exc:
+                add_errors(form, exc)
+            else:
+                messages.success(request, message)
+                # To the top of the account page, where the message and any hold show.
+                return redirect(
+                    "account_detail", office_slug=request.office.slug, account_id=account.pk
+                )
+    else:
+        form = form_class(initial={"received_on": office_today(request)}, **kwargs)
+    return render(
+        request,
+        "compliance/account_action.html",
+        {"account": account, "form": form, "action": action},
+    )
+
+
+@office_view(roles=STAFF_ROLES)
+def account_dispute(request, account_id):
+    def perform(account, data):
+        dispute = services.dispute_record(
+            account=account,
+            received_via=data["received_via"],
+            received_at=services.day_start(office=request.office, day=data["received_on"]),
+            reason=data["reason"],
+            partial_amount=data["partial_amount"] if data["extent"] == "part" else None,
+            original_creditor_requested=data["original_creditor_requested"],
+            recorded_by=request.user,
+        )
+        when = "within" if dispute.within_validation_period else "after"
+        return (
+            f"Dispute recorded ({when} the validation period). Collection on this account "
+            "is paused until verification is sent."
+        )
+
+    return _account_action(
+        request, account_id, action="dispute", form_class=DisputeForm, perform=perform
+    )
+
+
+@office_view(roles=STAFF_ROLES)
+def account_correspondence(request, account_id):
+    def perform(account, data):
+        result = services.correspondence_record(
+            account=account,
+            recorded_by=request.user,
+            **{k: v for k, v in data.items() if k != "complaint_source" or v},
+        )
+        done = {
+            "dispute": "a dispute is recorded and collection on this account is paused",
+            "cease": "a cease hold stops contact with this debtor",
+            "attorney": "the attorney is on file: contact goes through them",
+            "bankruptcy": "the bankruptcy is on file: collection stops (automatic stay)",
+            "complaint": "the complaint is in the register with a response task",
+            "payment_direction": "the direction is kept as a note",
+        }[result.classification]
+        if result.already_in_force:
+            done = "a cease was already in force for this debtor; the letter is on file"
+        stored = " The file is stored with the account." if result.document else ""
+        return f"Correspondence recorded: {done}.{stored}"
+
+    return _account_action(
+        request,
+        account_id,
+        action="correspondence",
+        form_class=CorrespondenceForm,
+        perform=perform,
+    )
+
+
+@office_view(roles=STAFF_ROLES)
+def account_consent(request, account_id):
+    def perform(account, data):
+        contact_point, channel = data["target"]
+        record = services.consent_record(
+            contact_point=contact_point,
+            channel=channel,
+            kind=data["kind"],
+            source=Source.AGENT,
+            method=data["method"],
+            effective_from=services.day_start(
+                office=request.office, day=data["effective_on"], field="effective_on"
+            ),
+            recorded_by=request.user,
+        )
+        what = "opted out of" if record.kind == "opt_out" else "consented to"
+        return (
+            f"Recorded: the debtor {what} {record.get_channel_display().lower()} at this "
+            f"{contact_point.get_kind_display().lower()}."
+        )
+
+    return _account_action(
+        request,
+        account_id,
+        action="consent",
+        form_class=ConsentForm,
+        perform=perform,
+        form_kwargs=lambda account: {"debtor": account.debtor},
+    )
+
+
+@office_view(roles=STAFF_ROLES)
+def account_hold(request, account_id):
+    def perform(account, data):
+        until = data["until"]
+        hold = services.hold_place(
+            debtor=account.debtor,
+            kind=data["kind"],
+            scope=data["scope"],
+            account=account if data["scope"] == Hold.Scope.ACCOUNT else None,
+            source=Source.AGENT,
+            reason=data["reason"],
+            effective_to=services.hold_end(office=request.office, until=until) if until else None,
+            set_by=request.user,
+        )
+        span = f" through {services.day_label(until)}" if until else " until someone lifts it"
+        return f"{hold.get_kind_display()} hold placed{span}."
+
+    return _account_action(request, account_id, action="hold", form_class=HoldForm, perform=perform)
+
+
+def _back_to_account(hold, wanted):
+    """The account page to return to: the one the person came from, if it is this
+    debtor's; else the hold's own account; else any account of the debtor."""
+    accounts = Account.objects.filter(debtor_id=hold.debtor_id)
+    if wanted and str(wanted).isdigit():
+        found = accounts.filter(pk=wanted).first()
+        if found:
+            return found
+    return hold.account or accounts.order_by("id").first()
+
+
+@office_view(roles=HOLD_LIFTERS)
+def hold_lift(request, hold_id):
+    hold = get_object_or_404(Hold.objects.select_related("account", "set_by"), pk=hold_id)
+    back = _back_to_account(hold, request.POST.get("account") or request.GET.get("account"))
+    back_url = (
+        reverse("account_detail", args=[request.office.slug, back.pk])
+        if back
+        else reverse("account_list", args=[request.office.slug])
+    )
+    if request.method == "POST":
+        try:
+            services.hold_lift(hold=hold, lifted_by=request.user)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, f"{hold.get_kind_display()} hold lifted.")
+        return redirect(back_url)
+    return render(
+        request,
+        "compliance/hold_lift.html",
+        {"hold": hold, "back": back, "back_url": back_url, "now": timezone.now()},
+    )
