@@ -11,7 +11,12 @@ def tenant_admin_view(original_admin_view):
         @wraps(view)
         def inner(request, *args, **kwargs):
             with tenancy.all_offices("platform admin"):
-                return view(request, *args, **kwargs)
+                response = view(request, *args, **kwargs)
+                # Admin pages are TemplateResponses rendered after the view returns:
+                # render inside the block, where their queries may cross offices.
+                if hasattr(response, "render") and not response.is_rendered:
+                    response.render()
+                return response
 
         return original_admin_view(inner, cacheable)
 
