@@ -23,7 +23,8 @@ from accounts.models import (
     Placement,
     Transaction,
 )
-from compliance.models import Dispute, Hold
+from compliance.models import Dispute, Hold, ValidationNotice
+from compliance.services import validation_period
 from debtors.models import ContactPoint, Debtor, Source
 from debtors.timezones import zones_for_phone
 from payments.models import Installment, Payment, PaymentPlan
@@ -362,6 +363,7 @@ class _OfficeSeeder:
         self._ledger_rows(accounts, ledgers, openings)
         self._timeline(accounts, ledgers)
         self._plans([accounts[i] for i in plans])
+        self._notices([a for a in accounts if a.status != AccountStatus.NEW])
         self._disputes([a for a in accounts if a.status == AccountStatus.DISPUTED])
         self._work(accounts)
 
@@ -646,6 +648,20 @@ class _OfficeSeeder:
                     )
                 )
         Installment.objects.bulk_create(installments, batch_size=2000)
+
+    def _notices(self, accounts):
+        """Third-party agencies send the Regulation F validation notice first (F-VN)."""
+        if self.office.collector_type != Office.CollectorType.THIRD_PARTY:
+            return
+        notices = []
+        for account in accounts:
+            sent = account.placed_at + timedelta(days=2)
+            received, ends = validation_period(sent.date())
+            notices.append(ValidationNotice(
+                office=self.office, account=account, channel="letter", sent_at=sent,
+                assumed_received_on=received, period_ends_on=ends,
+            ))  # fmt: skip
+        ValidationNotice.objects.bulk_create(notices, batch_size=2000)
 
     def _disputes(self, accounts):
         for account in accounts:

@@ -109,3 +109,13 @@ def test_seeded_itemization_adds_up_to_the_balance(db):
                 - a.credits_since_itemization
             )
             assert expected == a.balance, a.office_reference
+
+
+def test_seeded_agency_accounts_have_their_validation_notice(db):
+    from compliance.models import ValidationNotice
+
+    demo.seed(accounts_per_office=30)
+    harbor = Office.objects.get(slug="harbor")
+    with tenancy.office_context(harbor.id):
+        placed = Account.objects.exclude(status="new").count()
+        assert ValidationNotice.objects.count() == placed > 0
