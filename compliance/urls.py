@@ -21,4 +21,14 @@ urlpatterns = [
     ),
     path("accounts/<int:account_id>/consent/", views.account_consent, name="account_consent"),
     path("accounts/<int:account_id>/hold/", views.account_hold, name="account_hold"),
+    path(
+        "accounts/<int:account_id>/validation-notice.pdf",
+        views.validation_notice_preview,
+        name="validation_notice_preview",
+    ),
+    path(
+        "accounts/<int:account_id>/validation-notice/send/",
+        views.validation_notice_send,
+        name="validation_notice_send",
+    ),
 ]

@@ -9,6 +9,8 @@ from compliance.views.account import (
     account_dispute,
     account_hold,
     hold_lift,
+    validation_notice_preview,
+    validation_notice_send,
 )
 from compliance.views.officer import (
     audit_view,
@@ -23,6 +25,8 @@ from compliance.views.officer import (
 )
 
 __all__ = [
+    "validation_notice_preview",
+    "validation_notice_send",
     "account_card_context",
     "account_consent",
     "account_correspondence",

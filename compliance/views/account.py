@@ -7,6 +7,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.http import require_POST
 
 from accounts import selectors as account_selectors
 from accounts.models import Account
@@ -214,3 +215,51 @@ def hold_lift(request, hold_id):
         "compliance/hold_lift.html",
         {"hold": hold, "back": back, "back_url": back_url, "now": timezone.now()},
     )
+
+
+@office_view(roles=STAFF_ROLES)
+def validation_notice_preview(request, account_id):
+    """The notice as the debtor would receive it today (PDF), in their language."""
+    from django.http import HttpResponse
+
+    from compliance.notices import render_pdf
+
+    account = _account(request, account_id)
+    language = request.GET.get("lang") if request.GET.get("lang") in ("en", "es") else None
+    pdf, _end = render_pdf(account, office=request.office, language=language)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = (
+        f'inline; filename="validation-notice-{account.office_reference}.pdf"'
+    )
+    return response
+
+
+@office_view(roles=STAFF_ROLES)
+@require_POST
+def validation_notice_send(request, account_id):
+    """Send the validation notice by letter (queued for print and mail) or email; the
+    compliance gate decides first, as for any contact."""
+    from compliance import notices
+
+    account = _account(request, account_id)
+    back = redirect("account_detail", office_slug=request.office.slug, account_id=account.pk)
+    channel = request.POST.get("channel")
+    if channel not in ("letter", "email"):
+        messages.error(request, "Choose letter or email for the validation notice.")
+        return back
+    try:
+        notice = notices.validation_notice_send(
+            account=account, office=request.office, channel=channel, actor=request.user
+        )
+    except notices.NoticeRefused as refused:
+        messages.error(request, f"Not sent. {refused.outcome.explanation}")
+    except ValueError as exc:
+        messages.error(request, f"Not sent. {exc}")
+    else:
+        ends = notice.period_ends_on
+        messages.success(
+            request,
+            f"Validation notice sent by {channel}; the dispute period ends "
+            f"{ends:%B} {ends.day}, {ends.year}.",
+        )
+    return back

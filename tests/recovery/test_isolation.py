@@ -12,7 +12,7 @@ from compliance.models import Decision
 from recovery import tenancy
 from tests.factories import AccountFactory, MembershipFactory, WorkItemFactory
 
-POST_ONLY = {"work_item_done"}
+POST_ONLY = {"work_item_done", "validation_notice_send"}
 
 
 def office_url_patterns():
