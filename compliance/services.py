@@ -784,3 +784,30 @@ def _document_store(upload, *, account, title, created_by):
         debtor_id=account.debtor_id,
         created_by=created_by,
     )
+
+
+@transaction.atomic
+def dispute_verification_record(*, dispute, recorded_by, sent_at=None, channel="letter"):
+    """Verification (or the original creditor's name and address) was sent: the dispute
+    is answered, its hold lifts, and an account paused by it becomes active again."""
+    from accounts.services import account_transition
+
+    if dispute.status != Dispute.Status.OPEN:
+        raise ValidationError("This dispute has already been answered.")
+    sent_at = sent_at or timezone.now()
+    if sent_at > timezone.now():
+        raise ValidationError("The date verification was sent cannot be in the future.")
+    dispute.status = Dispute.Status.VERIFIED
+    dispute.verification_sent_at = sent_at
+    dispute.save(update_fields=["status", "verification_sent_at"])
+    if dispute.hold_id and dispute.hold.effective_to is None:
+        hold_lift(hold=dispute.hold, lifted_by=recorded_by, at=sent_at)
+    account = dispute.account
+    still_open = Dispute.objects.filter(account=account, status=Dispute.Status.OPEN).exists()
+    if account.status == "disputed" and not still_open:
+        account_transition(account=account, status="active", actor=recorded_by,
+                           reason="verification sent")  # fmt: skip
+    event_record(account=account, kind=Event.Kind.DISPUTE, actor=recorded_by, channel=channel,
+                 summary="Verification sent; collection may resume",
+                 data={"dispute_id": dispute.pk})  # fmt: skip
+    return dispute

@@ -13,6 +13,11 @@ urlpatterns = [
     path("complaints/<int:complaint_id>/", views.complaint_detail, name="complaint_detail"),
     path("audit/", views.audit_view, name="compliance_audit"),
     path("holds/<int:hold_id>/lift/", views.hold_lift, name="hold_lift"),
+    path(
+        "disputes/<int:dispute_id>/verification/",
+        views.dispute_verification,
+        name="dispute_verification",
+    ),
     path("accounts/<int:account_id>/dispute/", views.account_dispute, name="account_dispute"),
     path(
         "accounts/<int:account_id>/correspondence/",

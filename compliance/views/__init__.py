@@ -8,6 +8,7 @@ from compliance.views.account import (
     account_correspondence,
     account_dispute,
     account_hold,
+    dispute_verification,
     hold_lift,
     validation_notice_preview,
     validation_notice_send,
@@ -25,6 +26,7 @@ from compliance.views.officer import (
 )
 
 __all__ = [
+    "dispute_verification",
     "validation_notice_preview",
     "validation_notice_send",
     "account_card_context",

@@ -263,3 +263,22 @@ def validation_notice_send(request, account_id):
             f"{ends:%B} {ends.day}, {ends.year}.",
         )
     return back
+
+
+@office_view(roles=STAFF_ROLES)
+@require_POST
+def dispute_verification(request, dispute_id):
+    """Record that verification was sent; collection on the account may then resume."""
+    from compliance.models import Dispute
+
+    dispute = get_object_or_404(Dispute.objects.select_related("account", "hold"), pk=dispute_id)
+    _account(request, dispute.account_id)  # the creditor scope of the member applies
+    try:
+        services.dispute_verification_record(dispute=dispute, recorded_by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, "Verification recorded as sent; the dispute hold is lifted.")
+    return redirect(
+        "account_detail", office_slug=request.office.slug, account_id=dispute.account_id
+    )

@@ -12,7 +12,7 @@ from compliance.models import Decision
 from recovery import tenancy
 from tests.factories import AccountFactory, MembershipFactory, WorkItemFactory
 
-POST_ONLY = {"work_item_done", "validation_notice_send"}
+POST_ONLY = {"work_item_done", "validation_notice_send", "dispute_verification"}
 
 
 def office_url_patterns():
@@ -59,6 +59,7 @@ def office_a_objects(office_a):
         complaint = compliance_services.complaint_create(
             accounts=[account], source="cfpb", received_on=today
         )
+        dispute = compliance_services.dispute_record(account=account, received_via="letter")
         decision = Decision.objects.create(
             account=account, debtor_id=account.debtor_id, action="email", outcome="allow",
             explanation="Allowed: no rule stands in the way.",
@@ -72,6 +73,7 @@ def office_a_objects(office_a):
         "hold_id": hold.pk,
         "complaint_id": complaint.pk,
         "decision_id": decision.pk,
+        "dispute_id": dispute.pk,
     }
 
 
