@@ -13,7 +13,6 @@ Every planned message ends sent, deferred, blocked, failed or flagged.
 
 import logging
 
-from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Event
@@ -24,6 +23,7 @@ from campaigns.models import Message
 from compliance.content import content_flags
 from compliance.gate import Attempt, evaluate
 from compliance.models import ContactAttempt
+from recovery import tenancy
 
 logger = logging.getLogger(__name__)
 
@@ -48,10 +48,11 @@ def _text(message):
 
 
 def dispatch_due(*, office, now=None, limit=200):
-    """One pass for the office in context. Returns counts by outcome."""
+    """One pass for the office. Each step is its own transaction (never one around the
+    provider call), so it must not run inside an outer transaction. Returns counts."""
     now = now or timezone.now()
     counts = {"sent": 0, "deferred": 0, "blocked": 0, "failed": 0, "unknown": 0, "retry": 0}
-    with transaction.atomic():
+    with tenancy.office_context(office.id):
         claimed = list(
             Message.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related(
@@ -127,12 +128,12 @@ def _send(message, outcome, text, office, now):
         )  # fmt: skip
     except TransientError:
         # Nothing went out: free the cap slot and try again on a later pass.
-        with transaction.atomic():
+        with tenancy.office_context(message.office_id):
             ContactAttempt.objects.filter(decision_id=outcome.decision_id).delete()
             Message.objects.filter(pk=message.pk).update(status=Message.Status.PLANNED)
         return "retry"
     except PermanentError as exc:
-        with transaction.atomic():
+        with tenancy.office_context(message.office_id):
             ContactAttempt.objects.filter(decision_id=outcome.decision_id).delete()
             Message.objects.filter(pk=message.pk).update(status=Message.Status.FAILED)
             _event(message, Event.Kind.MESSAGE_BLOCKED, now,
@@ -145,7 +146,7 @@ def _send(message, outcome, text, office, now):
             extra={"message_id": message.pk, "channel": message.channel},
         )
         return "unknown"
-    with transaction.atomic():
+    with tenancy.office_context(message.office_id):
         Message.objects.filter(pk=message.pk).update(
             status=Message.Status.SENT, sent_at=now, provider=message.channel,
             provider_message_id=provider_id,

@@ -20,12 +20,20 @@ BEAT_HEARTBEAT_KEY = "beat:last_tick"
 
 
 class TenantTask(Task):
-    """Runs `run(office_id, …)` in a transaction with the office active."""
+    """Runs `run(office_id, …)` with the office active: by default in one transaction.
+
+    A task that talks to a provider between database steps (dispatch) sets
+    `atomic=False`: the office is then in context and each of its own
+    `tenancy.office_context` blocks is a transaction of its own."""
 
     abstract = True
+    atomic = True
 
     def __call__(self, office_id, *args, **kwargs):
-        with transaction.atomic(), tenancy.office_context(office_id):
+        if self.atomic:
+            with transaction.atomic(), tenancy.office_context(office_id):
+                return super().__call__(office_id, *args, **kwargs)
+        with tenancy.office_scope(office_id):
             return super().__call__(office_id, *args, **kwargs)
 
 
@@ -43,10 +51,21 @@ def beat_tick():
 @shared_task(base=TenantTask)
 def office_tick(office_id):
     """Per-office periodic work: plan due campaign steps into the outbox, count overdue
-    work. (Dispatch and reconciliation hang here next.)"""
+    work, then queue the dispatch of what is due."""
     from campaigns.planner import plan_due
     from recovery.services import work_items_escalate_overdue
 
     planned = plan_due(office_id=office_id)
     overdue = work_items_escalate_overdue(office_id=office_id)
+    # Sending happens outside this task's transaction, after it commits.
+    transaction.on_commit(lambda: dispatch_office.delay(office_id))
     return {"planned": planned, "overdue_work": overdue}
+
+
+@shared_task(base=TenantTask, atomic=False, acks_late=True)
+def dispatch_office(office_id):
+    """Send the office's due messages (each step its own transaction)."""
+    from campaigns.dispatch import dispatch_due
+
+    office = Office.objects.get(pk=office_id)
+    return dispatch_due(office=office)

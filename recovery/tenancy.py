@@ -82,6 +82,18 @@ def office_context(office_id):
 
 
 @contextlib.contextmanager
+def office_scope(office_id):
+    """The office in context with no transaction of its own: for work that must commit
+    in several steps (each step then opens `office_context`, which sets the database's
+    office inside that step's transaction)."""
+    token = _office_id.set(int(office_id))
+    try:
+        yield
+    finally:
+        _office_id.reset(token)
+
+
+@contextlib.contextmanager
 def all_offices(reason):
     """The explicit, greppable escape hatch for cross-office work. Say why.
 
