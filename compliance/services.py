@@ -26,6 +26,7 @@ from compliance.models import (
 )
 from debtors.models import Circumstance, Consent, ContactPoint, Source
 from recovery.models import Document, WorkItem
+from recovery.services import work_items_close
 
 STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "END", "QUIT", "CANCEL", "REVOKE", "OPTOUT",
               "OPT OUT"}  # fmt: skip
@@ -602,11 +603,9 @@ def complaint_outcome_record(*, complaint, outcome, root_cause="", recorded_by=N
     complaint.outcome = outcome
     complaint.root_cause = root_cause[:200]
     complaint.save(update_fields=["outcome", "root_cause"])
-    WorkItem.objects.filter(
-        kind=WorkItem.Kind.REVIEW,
-        status=WorkItem.Status.OPEN,
-        title=complaint_task_title(complaint),
-    ).update(status=WorkItem.Status.DONE, completed_at=timezone.now())
+    work_items_close(
+        WorkItem.objects.filter(kind=WorkItem.Kind.REVIEW, title=complaint_task_title(complaint))
+    )
     for account in complaint.accounts.all():
         event_record(
             account=account,

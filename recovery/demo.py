@@ -449,7 +449,7 @@ class _OfficeSeeder:
                     )
         Transaction.objects.bulk_create(rows, batch_size=2000)
         payments = iter(Payment.objects.bulk_create(payments, batch_size=2000))
-        rows, reversal_of = [], []
+        rows = []
         for account, entries in zip(accounts, ledgers, strict=True):
             payment_for = {}
             for n, e in enumerate(entries):
@@ -478,19 +478,18 @@ class _OfficeSeeder:
                         }[e["kind"]],
                     )
                 )
-                reversal_of.append((len(rows) - 1, e.get("reverses")))
         created = Transaction.objects.bulk_create(rows, batch_size=2000)
-        # Link reversals to the rows they reverse, now that both have ids.
-        offset = 0
+        # Link reversals to the rows they reverse, now that both have ids (in bulk).
+        reversals, offset = [], 0
         for entries in ledgers:
             for n, e in enumerate(entries):
                 if e["kind"] == "reversal":
                     rev = created[offset + n]
-                    Transaction.objects.filter(pk=rev.pk).update(
-                        reverses_id=created[offset + e["reverses"]].pk
-                    )
-                    Payment.objects.filter(pk=rev.payment_id).update(status="reversed")
+                    rev.reverses_id = created[offset + e["reverses"]].pk
+                    reversals.append(rev)
             offset += len(entries)
+        Transaction.objects.bulk_update(reversals, ["reverses"], batch_size=2000)
+        Payment.objects.filter(pk__in=[r.payment_id for r in reversals]).update(status="reversed")
 
     def _timeline(self, accounts, ledgers):
         rng = self.rng

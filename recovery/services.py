@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.cache import cache
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
@@ -130,6 +130,24 @@ def membership_set_active(*, membership, active):
     membership.deactivated_at = None if active else timezone.now()
     membership.save(update_fields=["is_active", "deactivated_at"])
     return membership
+
+
+def work_items_close(items):
+    """Close the open items of a queryset (done now). The one writer of that state."""
+    return items.filter(status=WorkItem.Status.OPEN).update(
+        status=WorkItem.Status.DONE, completed_at=timezone.now()
+    )
+
+
+@transaction.atomic
+def work_item_complete(*, item, membership):
+    """A member marks an item done: their own, an unassigned one, or — for supervisors
+    and up — anyone's."""
+    from recovery.access import SUPERVISORS
+
+    if item.assignee_id not in (None, membership.user_id) and membership.role not in SUPERVISORS:
+        raise PermissionDenied("This item is assigned to someone else.")
+    return work_items_close(WorkItem.objects.filter(pk=item.pk))
 
 
 def overdue_cache_key(office_id):

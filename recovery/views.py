@@ -12,7 +12,7 @@ from django.contrib.auth.password_validation import (
     validate_password,
 )
 from django.core.cache import cache
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts import selectors as account_selectors
 from accounts.models import Creditor
 from recovery import services
-from recovery.access import ADMINS, ALL_ROLES, STAFF_ROLES, SUPERVISORS, office_view
+from recovery.access import ADMINS, ALL_ROLES, STAFF_ROLES, office_view
 from recovery.models import Invitation, Membership, Role, User, WorkItem
 from recovery.tasks import BEAT_HEARTBEAT_KEY
 
@@ -82,13 +82,7 @@ def my_work(request):
 @require_POST
 def work_item_done(request, item_id):
     item = get_object_or_404(WorkItem, pk=item_id, status=WorkItem.Status.OPEN)
-    if item.assignee_id not in (None, request.user.pk) and request.membership.role not in (
-        SUPERVISORS
-    ):
-        raise PermissionDenied("This item is assigned to someone else.")
-    item.status = WorkItem.Status.DONE
-    item.completed_at = timezone.now()
-    item.save(update_fields=["status", "completed_at"])
+    services.work_item_complete(item=item, membership=request.membership)
     messages.success(request, f"Marked “{item.title}” as done.")
     return redirect("my_work", office_slug=request.office.slug)
 

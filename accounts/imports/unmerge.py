@@ -21,6 +21,7 @@ from accounts.models import Account, Event
 from accounts.services import event_record
 from debtors.models import ContactPoint, DebtorReference, Source
 from recovery.models import WorkItem
+from recovery.services import work_items_close
 
 
 def _row_from_file(placement_import, line):
@@ -108,7 +109,5 @@ def account_unmerge(*, match, actor=None):
     match.split_debtor, match.split_at, match.split_by = debtor, now, actor
     match.save(update_fields=["split_debtor", "split_at", "split_by"])
     if match.work_item_id:
-        WorkItem.objects.filter(pk=match.work_item_id, status=WorkItem.Status.OPEN).update(
-            status=WorkItem.Status.DONE, completed_at=now
-        )
+        work_items_close(WorkItem.objects.filter(pk=match.work_item_id))
     return debtor

@@ -8,7 +8,7 @@ Rules never query the database: the gate hands them the batch's facts.
 """
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.utils.functional import cached_property
 
@@ -38,6 +38,21 @@ def defer(rule, until, text):
 
 def require(rule, disclosure, text):
     return Verdict(rule, "require", text, disclosure=disclosure)
+
+
+def day_label(instant):
+    return f"{instant:%b} {instant.day}"
+
+
+def cap_deferral(rule, rows, cap, sentence):
+    """A deferral when `rows` (oldest first, inside a rolling 7 days) already fill `cap`:
+    until the oldest row that keeps the cap full drops out of the window. `sentence`
+    is formatted with n, cap and since."""
+    if len(rows) < cap:
+        return None
+    until = rows[-cap].occurred_at + timedelta(days=7)
+    return defer(rule, until, sentence.format(n=len(rows), cap=cap,
+                                              since=day_label(rows[0].occurred_at)))  # fmt: skip
 
 
 @dataclass

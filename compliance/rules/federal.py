@@ -9,6 +9,8 @@ from compliance.rules import (
     PHONE_CHANNELS,
     Rule,
     block,
+    cap_deferral,
+    day_label,
     defer,
     require,
 )
@@ -24,10 +26,6 @@ MIRANDA_LATER = {
     "en": "This communication is from a debt collector.",
     "es": "Esta comunicación proviene de un cobrador de deudas.",
 }
-
-
-def _day(dt):
-    return f"{dt:%b} {dt.day}"
 
 
 def _collection(ctx):
@@ -136,7 +134,7 @@ def check_cease(ctx):
         return block(
             "F-CEASE",
             f"Blocked: the debtor asked us to stop contacting them "
-            f"(received {_day(hold.effective_from)}); only the allowed "
+            f"(received {day_label(hold.effective_from)}); only the allowed "
             "final notices may go out.",
         )
     return None
@@ -157,7 +155,7 @@ def check_email_qualified(ctx):
             "F-EMAIL",
             ready,
             "Deferred: the creditor's notice about this address "
-            f"needs 35 days to pass (until {_day(ready)}).",
+            f"needs 35 days to pass (until {day_label(ready)}).",
         )
     return block(
         "F-EMAIL",
@@ -179,21 +177,16 @@ def check_7in7(ctx):
                 "F-7IN7",
                 until,
                 "Deferred: a telephone conversation about this debt "
-                f"took place on {_day(conversation.occurred_at)}; no "
+                f"took place on {day_label(conversation.occurred_at)}; no "
                 "call for 7 days after it.",
             )
     cap = FEDERAL.caps["call_per_debt_7d"]
     cap = min(cap, ctx.policy.caps_per_7_days.get("call", cap))
-    if len(calls) >= cap:
-        until = calls[-cap].occurred_at + timedelta(days=7)
-        return defer(
-            "F-7IN7",
-            until,
-            f"Deferred: {len(calls)} calls already placed to this "
-            f"debtor about this account since "
-            f"{_day(calls[0].occurred_at)} (cap {cap} in 7 days).",
-        )
-    return None
+    return cap_deferral(
+        "F-7IN7", calls, cap,
+        "Deferred: {n} calls already placed to this debtor about this account since "
+        "{since} (cap {cap} in 7 days).",
+    )  # fmt: skip
 
 
 def _midnight_after_days(instant, days, zones):
@@ -217,16 +210,11 @@ def check_harass(ctx):
     default = FEDERAL.caps[f"{ctx.channel}_per_debtor_7d"]
     cap = min(default, ctx.policy.caps_per_7_days.get(ctx.channel, default))
     sent = ctx.recent(days=7, channels={ctx.channel})
-    if len(sent) >= cap:
-        until = sent[-cap].occurred_at + timedelta(days=7)
-        return defer(
-            "F-HARASS",
-            until,
-            f"Deferred: {len(sent)} {ctx.channel} messages to this "
-            f"debtor since {_day(sent[0].occurred_at)} (cap {cap} "
-            "in 7 days).",
-        )
-    return None
+    return cap_deferral(
+        "F-HARASS", sent, cap,
+        f"Deferred: {{n}} {ctx.channel} messages to this debtor since {{since}} "
+        "(cap {cap} in 7 days).",
+    )  # fmt: skip
 
 
 def check_validation_notice(ctx):
@@ -253,7 +241,7 @@ def check_dispute(ctx):
         since = disputes[0].received_at if disputes else hold.effective_from
         return block(
             "F-DISPUTE",
-            f"Blocked: the debt was disputed on {_day(since)}; collection "
+            f"Blocked: the debt was disputed on {day_label(since)}; collection "
             "is paused until verification is sent.",
         )
     return None
@@ -362,7 +350,7 @@ def check_other_holds(ctx):
             return block(
                 "HOLD",
                 f"Blocked: a {hold.get_kind_display().lower()} hold is in place "
-                f"since {_day(hold.effective_from)}.",
+                f"since {day_label(hold.effective_from)}.",
             )
     return None
 

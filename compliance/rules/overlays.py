@@ -1,43 +1,25 @@
 """State and city overlays: numbers from compliance.jurisdictions, applied for every
 state the debtor may be in (all at once; the strictest wins)."""
 
-from datetime import timedelta
-
 from compliance.jurisdictions import NYC, NYC_ZIP_PREFIXES, STATES
-from compliance.rules import COLLECTION_CHANNELS, Rule, block, defer
-
-
-def _day(dt):
-    return f"{dt:%b} {dt.day}"
+from compliance.rules import COLLECTION_CHANNELS, Rule, block, cap_deferral
 
 
 def check_ma_calls(ctx):
-    cap = STATES["MA"].caps["phone_per_debt_7d"]
     rows = ctx.recent(days=7, channels={"call", "voicemail", "sms"}, account_only=True)
-    if len(rows) >= cap:
-        until = rows[-cap].occurred_at + timedelta(days=7)
-        return defer(
-            "MA-CALLS",
-            until,
-            f"Deferred: Massachusetts allows {cap} phone "
-            "communications per debt in 7 days; "
-            f"{len(rows)} since {_day(rows[0].occurred_at)}.",
-        )
-    return None
+    return cap_deferral(
+        "MA-CALLS", rows, STATES["MA"].caps["phone_per_debt_7d"],
+        "Deferred: Massachusetts allows {cap} phone communications per debt in 7 days; "
+        "{n} since {since}.",
+    )  # fmt: skip
 
 
 def check_wa(ctx):
-    cap = STATES["WA"].caps["communications_per_debtor_7d"]
     rows = ctx.recent(days=7, channels=COLLECTION_CHANNELS)
-    if len(rows) >= cap:
-        until = rows[-cap].occurred_at + timedelta(days=7)
-        return defer(
-            "WA",
-            until,
-            f"Deferred: Washington allows {cap} communications a week; "
-            f"{len(rows)} since {_day(rows[0].occurred_at)}.",
-        )
-    return None
+    return cap_deferral(
+        "WA", rows, STATES["WA"].caps["communications_per_debtor_7d"],
+        "Deferred: Washington allows {cap} communications a week; {n} since {since}.",
+    )  # fmt: skip
 
 
 def _in_nyc(ctx):
@@ -48,19 +30,13 @@ def _in_nyc(ctx):
 
 
 def check_nyc(ctx):
-    cap = NYC.caps["attempts_per_debtor_7d"]
-    verdicts = []
     rows = ctx.recent(days=7, channels=COLLECTION_CHANNELS)
-    if len(rows) >= cap:
-        until = rows[-cap].occurred_at + timedelta(days=7)
-        verdicts.append(
-            defer(
-                "NYC",
-                until,
-                f"Deferred: New York City allows {cap} contact "
-                "attempts per 7 days across all channels.",
-            )
-        )
+    capped = cap_deferral(
+        "NYC", rows, NYC.caps["attempts_per_debtor_7d"],
+        "Deferred: New York City allows {cap} contact attempts per 7 days across all "
+        "channels; {n} since {since}.",
+    )  # fmt: skip
+    verdicts = [capped] if capped else []
     if ctx.channel in ("email", "sms"):
         record = ctx.consent(ctx.channel)
         if not (record and record.kind == "consent" and "written" in record.method.lower()):
