@@ -17,7 +17,8 @@ from compliance.services import (
     Correspondence,
     policy_errors,
 )
-from debtors.models import Consent
+from compliance.services.circumstances import DETAIL_FIELDS
+from debtors.models import Circumstance, Consent, Source
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 # Uploads: scans and emails of letters, kept as documents on the account.
@@ -382,3 +383,56 @@ class HoldForm(forms.Form):
     until = _date_field(
         "Until", required=False, help_text="Leave blank to hold until someone lifts it."
     )
+
+
+# Where staff learn of a circumstance (the debtor, a court record, the creditor, a search).
+CIRCUMSTANCE_SOURCES = [
+    (Source.DEBTOR, "The debtor or their family"),
+    (Source.COURT, "Court record (e.g. PACER)"),
+    (Source.PLACEMENT, "The creditor"),
+    (Source.SKIP_TRACE, "Skip-trace or database search"),
+    (Source.AGENT, "An agent, another way"),
+]
+
+
+class CircumstanceForm(forms.Form):
+    kind = forms.ChoiceField(
+        label="What is true of the debtor",
+        choices=Circumstance.Kind.choices,
+        error_messages={"required": "Choose what is true of the debtor."},
+    )
+    source = forms.ChoiceField(label="We learned it from", choices=CIRCUMSTANCE_SOURCES)
+    effective_on = _date_field(
+        "Since", help_text="The filing date, date of death, start of active duty, report date…"
+    )
+    ends_on = _date_field(
+        "Until", required=False, help_text="Leave blank when unknown (e.g. the case is open)."
+    )
+    firm = forms.CharField(label="Attorney or law firm", required=False, max_length=200)
+    attorney_contact = forms.CharField(
+        label="Attorney's phone or address", required=False, max_length=200
+    )
+    chapter = forms.ChoiceField(
+        label="Bankruptcy chapter",
+        required=False,
+        choices=[("", "Not stated"), ("7", "Chapter 7"), ("11", "Chapter 11"),
+                 ("12", "Chapter 12"), ("13", "Chapter 13")],
+    )  # fmt: skip
+    case = forms.CharField(label="Case number", required=False, max_length=60)
+    representative = forms.CharField(label="Estate representative", required=False, max_length=200)
+    representative_contact = forms.CharField(
+        label="Representative's phone or address", required=False, max_length=200
+    )
+    branch = forms.CharField(label="Branch of service", required=False, max_length=100)
+    report = forms.CharField(label="Report or reference", required=False, max_length=100)
+
+    def clean(self):
+        cleaned = super().clean()
+        kind = cleaned.get("kind")
+        # Only the fields that belong to the chosen kind (a form may carry stale others).
+        cleaned["details"] = {name: cleaned.get(name, "") for name in DETAIL_FIELDS.get(kind, ())}
+        return cleaned
+
+
+class CircumstanceEndForm(forms.Form):
+    ended_on = _date_field("Ended on")

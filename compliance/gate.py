@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from compliance.facts import Attempt, load_facts
 from compliance.models import ContactAttempt, Decision
-from compliance.rules import Context, catalogue
+from compliance.rules import Context, catalogue, rules_for
 from recovery import tenancy
 from recovery.models import Office
 
@@ -37,7 +37,9 @@ class Outcome:
     defer_until: datetime | None = None
     disclosures: list = field(default_factory=list)
     decision_id: int | None = None
-    contact: ContactAttempt | None = None  # the contact-ledger row of an allowed attempt
+    # The contact-ledger row of an allowed attempt (with reserve=True, once written).
+    contact: ContactAttempt | None = None
+    _planned: object = None  # the same, as the rules count it before it is written
 
     _row: tuple | None = None
 
@@ -75,6 +77,7 @@ def evaluate(attempts, *, reserve=False, record=True, known_at=None, rules=None)
         facts = load_facts(attempts, office=office, known_at=known_at, lock_debtors=reserve)
         pending_by_debtor = {}
         outcomes = {}
+        by_channel = {}  # the rules that may concern each channel, chosen once per batch
         for index in sorted(range(len(attempts)), key=lambda i: attempts[i].at):
             attempt = attempts[index]
             account = facts.accounts.get(attempt.account_id)
@@ -82,17 +85,20 @@ def evaluate(attempts, *, reserve=False, record=True, known_at=None, rules=None)
                 raise ValueError(f"Account {attempt.account_id} is not in this office")
             debtor = facts.debtors[account.debtor_id]
             pending = pending_by_debtor.setdefault(account.debtor_id, [])
-            outcome = _decide(attempt, facts, account, debtor, pending, rules)
+            channel_rules = by_channel.get(attempt.channel)
+            if channel_rules is None:
+                channel_rules = by_channel[attempt.channel] = rules_for(rules, attempt.channel)
+            outcome = _decide(attempt, facts, account, debtor, pending, channel_rules)
             outcomes[index] = outcome
             if outcome.allowed and attempt.ledger_id is None:
                 # (A re-audited attempt is in the contact ledger already.)
-                outcome.contact = _ledger_row(office_id, attempt, account)
-                pending.append(outcome.contact)
+                outcome._planned = _Planned.of(attempt, account)
+                pending.append(outcome._planned)
         ordered = [outcomes[i] for i in range(len(attempts))]
         if record:
             _store(office_id, ordered, facts)
         if reserve:
-            _reserve(ordered)
+            _reserve(office_id, ordered)
     return ordered
 
 
@@ -100,7 +106,7 @@ def _decide(attempt, facts, account, debtor, pending, rules):
     ctx = Context(
         attempt=attempt, facts=facts, account=account, debtor=debtor, at=attempt.at, pending=pending
     )
-    verdicts = [v for rule in rules for v in rule(ctx)]
+    verdicts = _verdicts(ctx, rules)
     blocks = [v for v in verdicts if v.kind == "block"]
     disclosures = [{"rule": v.rule, "text": v.disclosure} for v in verdicts if v.kind == "require"]
     if blocks:
@@ -127,13 +133,30 @@ def _decide(attempt, facts, account, debtor, pending, rules):
     return Outcome(attempt, Decision.Outcome.ALLOW, ids, text, disclosures=disclosures)
 
 
+def _verdicts(ctx, rules):
+    """Every rule's verdicts on one attempt. (Rule.__call__ inlined: `rules` were chosen
+    for the attempt's channel already, and this loop is the gate's per-attempt cost.)"""
+    verdicts = []
+    for rule in rules:
+        if rule.applies is not None and not rule.applies(ctx):
+            continue
+        result = rule.check(ctx)
+        if result is None:
+            continue
+        if isinstance(result, list):
+            verdicts.extend(result)
+        else:
+            verdicts.append(result)
+    return verdicts
+
+
 def _settle(ctx, rules, defers):
     """The earliest instant at which every deferring rule is satisfied at once."""
     shaping = list(defers)
     until = max(v.until for v in defers)
     for _ in range(_MAX_DEFER_ROUNDS):
         later = replace(ctx, at=until)
-        again = [v for rule in rules for v in rule(later) if v.kind in ("defer", "block")]
+        again = [v for v in _verdicts(later, rules) if v.kind in ("defer", "block")]
         if not again:
             return until, shaping
         shaping.extend(v for v in again if v.rule not in {s.rule for s in shaping})
@@ -149,24 +172,42 @@ def _ids(verdicts):
 
 
 def _unique(items):
-    seen, out = set(), []
-    for item in items:
-        if item not in seen:
-            seen.add(item)
-            out.append(item)
-    return out
+    return list(dict.fromkeys(items))
 
 
-def _ledger_row(office_id, attempt, account):
+@dataclass(slots=True)
+class _Planned:
+    """An attempt allowed earlier in this batch, as the caps count it (the fields of a
+    ContactAttempt the rules read). A model instance costs more than deciding the
+    attempt, so one is built only when the row is written (reserve=True)."""
+
+    debtor_id: int
+    account_id: int
+    contact_point_id: int | None
+    channel: str
+    occurred_at: datetime
+    debtor_initiated: bool
+    content_flags: list
+    result: str = ContactAttempt.Result.ATTEMPTED
+    pk: None = None
+
+    @classmethod
+    def of(cls, attempt, account):
+        return cls(account.debtor_id, account.id, attempt.contact_point_id, attempt.channel,
+                   attempt.at, attempt.debtor_initiated, sorted(attempt.content))  # fmt: skip
+
+
+def _ledger_row(office_id, planned, decision_id):
     return ContactAttempt(
         office_id=office_id,
-        debtor_id=account.debtor_id,
-        account_id=account.id,
-        contact_point_id=attempt.contact_point_id,
-        channel=attempt.channel,
-        occurred_at=attempt.at,
-        debtor_initiated=attempt.debtor_initiated,
-        content_flags=sorted(attempt.content),
+        debtor_id=planned.debtor_id,
+        account_id=planned.account_id,
+        contact_point_id=planned.contact_point_id,
+        channel=planned.channel,
+        occurred_at=planned.occurred_at,
+        debtor_initiated=planned.debtor_initiated,
+        content_flags=planned.content_flags,
+        decision_id=decision_id,
     )
 
 
@@ -248,10 +289,10 @@ def _store(office_id, outcomes, facts):
         outcome._row = row
 
 
-def _reserve(outcomes):
+def _reserve(office_id, outcomes):
     rows = []
     for outcome in outcomes:
-        if outcome.contact is not None:
-            outcome.contact.decision_id = outcome.decision_id
+        if outcome._planned is not None:
+            outcome.contact = _ledger_row(office_id, outcome._planned, outcome.decision_id)
             rows.append(outcome.contact)
     ContactAttempt.objects.bulk_create(rows)

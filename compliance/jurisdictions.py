@@ -61,6 +61,8 @@ NYC_ZIP_PREFIXES = ("100", "101", "102", "103", "104", "111", "112", "113", "114
 
 INDIA = Profile(code="IN", name="India (RBI fair practices)", window=Window(8, 19))
 UK = Profile(code="UK", name="United Kingdom (FCA CONC)", window=Window(8, 21))
+# Where a debtor of a country's office is when nothing on file says otherwise.
+DEFAULT_ZONES = {"IN": frozenset({"Asia/Kolkata"}), "GB": frozenset({"Europe/London"})}
 
 
 @dataclass(frozen=True)
@@ -109,3 +111,14 @@ LIMITATION_PERIODS = {
 def state_profiles(states):
     """The overlays that apply for a set of candidate states (all of them apply)."""
     return [STATES[s] for s in sorted(states) if s in STATES]
+
+
+# United Kingdom: a debt is statute-barred 6 years after the cause of action in England,
+# Wales and Northern Ireland, and extinguished after 5 in Scotland (a UK account's
+# governing law "SC").
+UK_LIMITATION_PERIODS = {
+    "": LimitationPeriod("GB", 6, False, "Limitation Act 1980, s. 5 (England and Wales)"),
+    "SC": LimitationPeriod(
+        "SC", 5, False, "Prescription and Limitation (Scotland) Act 1973, s. 6 (extinguished)"
+    ),
+}

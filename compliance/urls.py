@@ -27,6 +27,16 @@ urlpatterns = [
     path("accounts/<int:account_id>/consent/", views.account_consent, name="account_consent"),
     path("accounts/<int:account_id>/hold/", views.account_hold, name="account_hold"),
     path(
+        "accounts/<int:account_id>/circumstance/",
+        views.account_circumstance,
+        name="account_circumstance",
+    ),
+    path(
+        "circumstances/<int:circumstance_id>/end/",
+        views.circumstance_end,
+        name="circumstance_end",
+    ),
+    path(
         "accounts/<int:account_id>/validation-notice.pdf",
         views.validation_notice_preview,
         name="validation_notice_preview",

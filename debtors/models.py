@@ -189,6 +189,9 @@ class Consent(TenantModel):
         SMS = "sms", "SMS"
         EMAIL = "email", "Email"
         LETTER = "letter", "Letter"
+        # Consent under the E-SIGN Act to receive required notices (a later validation
+        # notice, a dispute response) electronically at this address (F-ESIGN).
+        ESIGN = "esign", "Electronic notices (E-SIGN)"
 
     class Kind(models.TextChoices):
         CONSENT = "consent", "Consent"
@@ -233,6 +236,9 @@ class Circumstance(TenantModel):
     effective_to = models.DateTimeField(null=True, blank=True)
     recorded_at = models.DateTimeField(default=timezone.now)
     recorded_by = models.ForeignKey(
+        "recovery.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    ended_by = models.ForeignKey(
         "recovery.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
 

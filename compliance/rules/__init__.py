@@ -44,6 +44,22 @@ def day_label(instant):
     return f"{instant:%b} {instant.day}"
 
 
+def label(model_class, field_name, value):
+    """The display label of a choice (what get_FOO_display returns, at a dict lookup's
+    cost: Django's own recomputes the flattened choices on every call)."""
+    return _labels(model_class, field_name).get(value, value)
+
+
+_LABELS = {}
+
+
+def _labels(model_class, field_name):
+    key = (model_class, field_name)
+    if key not in _LABELS:
+        _LABELS[key] = dict(model_class._meta.get_field(field_name).flatchoices)
+    return _LABELS[key]
+
+
 def cap_deferral(rule, rows, cap, sentence):
     """A deferral when `rows` (oldest first, inside a rolling 7 days) already fill `cap`:
     until the oldest row that keeps the cap full drops out of the window. `sentence`
@@ -65,6 +81,13 @@ class Context:
     debtor: object  # DebtorFacts
     at: datetime
     pending: list = field(default_factory=list)  # attempts allowed earlier in this batch
+    # Read by nearly every rule: plain attributes, set once.
+    channel: str = field(init=False)
+    collection: bool = field(init=False)  # a collection attempt, not a debtor-initiated reply
+
+    def __post_init__(self):
+        self.channel = self.attempt.channel
+        self.collection = self.channel in COLLECTION_CHANNELS and not self.attempt.debtor_initiated
 
     @property
     def office(self):
@@ -73,10 +96,6 @@ class Context:
     @property
     def policy(self):
         return self.facts.policy
-
-    @property
-    def channel(self):
-        return self.attempt.channel
 
     @cached_property
     def contact_point(self):
@@ -115,8 +134,16 @@ class Context:
             if r.effective_from <= self.at and (r.effective_to is None or r.effective_to > self.at)
         ]
 
+    @cached_property
+    def _circumstances(self):
+        # Five rules ask about one kind each; filter the debtor's rows once.
+        current = {}
+        for c in self._effective(self.debtor.circumstances):
+            current.setdefault(c.kind, c)
+        return current
+
     def circumstance(self, kind):
-        return next((c for c in self._effective(self.debtor.circumstances) if c.kind == kind), None)
+        return self._circumstances.get(kind) if self.debtor.circumstances else None
 
     @cached_property
     def holds(self):
@@ -174,8 +201,17 @@ class Rule:
     title: str
     check: object
     applies: object = None
+    # The channels (actions) the rule can ever concern; None: any. Declared so the gate
+    # never calls a rule for an attempt it cannot touch (the per-attempt cost of a batch
+    # is the number of rules called).
+    channels: frozenset | None = None
+
+    def concerns(self, channel):
+        return self.channels is None or channel in self.channels
 
     def __call__(self, ctx):
+        if not self.concerns(ctx.channel):
+            return []
         if self.applies is not None and not self.applies(ctx):
             return []
         result = self.check(ctx)
@@ -185,6 +221,11 @@ class Rule:
 
 
 def catalogue():
-    from compliance.rules import federal, overlays, tcpa
+    from compliance.rules import countries, federal, overlays, tcpa
 
-    return [*federal.RULES, *tcpa.RULES, *overlays.RULES]
+    return [*federal.RULES, *tcpa.RULES, *overlays.RULES, *countries.RULES]
+
+
+def rules_for(rules, channel):
+    """The rules that may concern an attempt on `channel`, in catalogue order."""
+    return [rule for rule in rules if rule.concerns(channel)]

@@ -12,6 +12,7 @@ from compliance.rules import (
     cap_deferral,
     day_label,
     defer,
+    label,
     require,
 )
 
@@ -29,7 +30,7 @@ MIRANDA_LATER = {
 
 
 def _collection(ctx):
-    return ctx.channel in COLLECTION_CHANNELS and not ctx.attempt.debtor_initiated
+    return ctx.collection
 
 
 def window_for(ctx):
@@ -114,6 +115,8 @@ def check_work(ctx):
 
 
 def _holds(ctx, kind):
+    if not ctx.holds:
+        return
     cp_id = ctx.attempt.contact_point_id
     for hold in ctx.holds:
         if hold.kind != kind:
@@ -283,10 +286,10 @@ def check_deceased(ctx):
 
 def check_paid(ctx):
     if ctx.account.status in CLOSED_STATUSES:
+        status = label(type(ctx.account), "status", ctx.account.status)
         return block(
             "F-PAID",
-            f"Blocked: the account is {ctx.account.get_status_display().lower()}"
-            "; nothing more may be collected.",
+            f"Blocked: the account is {status.lower()}; nothing more may be collected.",
         )
     if ctx.circumstance("identity_theft"):
         return block("F-PAID", "Blocked: an identity-theft report on this debtor is unresolved.")
@@ -344,12 +347,14 @@ def check_media(ctx):
 
 
 def check_other_holds(ctx):
+    if not ctx.holds:
+        return None
     for kind in ("hardship", "other", "attorney", "bankruptcy", "deceased", "scra"):
         hold = next(_holds(ctx, kind), None)
         if hold:
             return block(
                 "HOLD",
-                f"Blocked: a {hold.get_kind_display().lower()} hold is in place "
+                f"Blocked: a {label(type(hold), 'kind', hold.kind).lower()} hold is in place "
                 f"since {day_label(hold.effective_from)}.",
             )
     return None
@@ -382,33 +387,43 @@ def check_office_channels(ctx):
     return None
 
 
+_ANY_COLLECTION = frozenset(COLLECTION_CHANNELS)
+_TIMED = _ANY_COLLECTION - {"letter"}
+_PHONE = frozenset(PHONE_CHANNELS)
+
 RULES = [
-    Rule("OFFICE", "Channels the office's policy allows", check_office_channels, _collection),
-    Rule("F-TIME", "Contact hours in every candidate zone", check_time, _timed),
-    Rule("F-PREF", "Inconvenient times and media", check_preferences, _timed),
+    Rule("OFFICE", "Channels the office's policy allows", check_office_channels, _collection,
+         channels=_ANY_COLLECTION),
+    Rule("F-TIME", "Contact hours in every candidate zone", check_time, _timed, channels=_TIMED),
+    Rule("F-PREF", "Inconvenient times and media", check_preferences, _timed, channels=_TIMED),
     Rule("F-ATTY", "Represented by an attorney", check_attorney,
          lambda c: c.reg_f and not c.attempt.debtor_initiated),
     Rule("F-WORK", "Contact at work", check_work, lambda c: c.reg_f),
     Rule("F-CEASE", "Cease communication", check_cease,
          lambda c: c.reg_f and not c.attempt.debtor_initiated),
-    Rule("F-EMAIL", "Qualified email address", check_email_qualified, _reg_f),
-    Rule("F-7IN7", "Seven calls in seven days", check_7in7,
-         lambda c: _reg_f(c) and c.channel in PHONE_CHANNELS),
-    Rule("F-HARASS", "Frequency caps per channel", check_harass, _collection),
+    Rule("F-EMAIL", "Qualified email address", check_email_qualified, _reg_f,
+         channels=frozenset({"email"})),
+    Rule("F-7IN7", "Seven calls in seven days", check_7in7, _reg_f, channels=_PHONE),
+    Rule("F-HARASS", "Frequency caps per channel", check_harass, _collection,
+         channels=frozenset({"email", "sms"})),
     Rule("F-VN", "Validation notice first", check_validation_notice,
-         lambda c: c.collector_reg_f and _collection(c)),
-    Rule("F-DISPUTE", "Disputed debt", check_dispute, _collection),
+         lambda c: c.collector_reg_f and _collection(c), channels=_ANY_COLLECTION),
+    Rule("F-DISPUTE", "Disputed debt", check_dispute, _collection, channels=_ANY_COLLECTION),
     Rule("F-OVERSHADOW", "Overshadowing the dispute right", check_overshadow,
          lambda c: c.collector_reg_f),
     Rule("F-STAY", "Bankruptcy automatic stay", check_stay,
          lambda c: not c.attempt.debtor_initiated),
     Rule("F-DECEASED", "Deceased debtor", check_deceased,
          lambda c: not c.attempt.debtor_initiated),
-    Rule("F-PAID", "Paid, settled or identity theft", check_paid, _collection),
-    Rule("F-TIMEBAR", "Time-barred debt", check_timebar),
-    Rule("SCRA", "Servicemembers", check_scra),
-    Rule("F-MEDIA", "Postcards and public media", check_media),
-    Rule("HOLD", "Holds on the debtor or account", check_other_holds, _collection),
+    Rule("F-PAID", "Paid, settled or identity theft", check_paid, _collection,
+         channels=_ANY_COLLECTION),
+    # The US limitation table means nothing to a UK office: UK-CONC has its own.
+    Rule("F-TIMEBAR", "Time-barred debt", check_timebar, lambda c: c.office.country != "GB"),
+    Rule("SCRA", "Servicemembers", check_scra, channels=frozenset({"legal"})),
+    Rule("F-MEDIA", "Postcards and public media", check_media,
+         channels=frozenset({"postcard", "social"})),
+    Rule("HOLD", "Holds on the debtor or account", check_other_holds, _collection,
+         channels=_ANY_COLLECTION),
     Rule("F-MIRANDA", "Debt collector disclosure", disclose_miranda,
-         lambda c: c.collector_reg_f and _collection(c)),
+         lambda c: c.collector_reg_f and _collection(c), channels=_ANY_COLLECTION),
 ]  # fmt: skip

@@ -51,17 +51,20 @@ def check_nyc(ctx):
 
 
 def _collection(ctx):
-    return ctx.channel in COLLECTION_CHANNELS and not ctx.attempt.debtor_initiated
+    return ctx.collection
 
+
+_ANY_COLLECTION = frozenset(COLLECTION_CHANNELS)
 
 RULES = [
     Rule("MA-CALLS", "Massachusetts: 2 phone communications per debt per 7 days",
-         check_ma_calls,
-         lambda c: _collection(c) and c.channel in ("call", "voicemail", "sms")
-         and "MA" in c.debtor.states and c.consumer),
+         check_ma_calls, lambda c: _collection(c) and "MA" in c.debtor.states and c.consumer,
+         channels=frozenset({"call", "voicemail", "sms"})),
     Rule("WA", "Washington: 3 communications a week", check_wa,
-         lambda c: _collection(c) and "WA" in c.debtor.states and c.consumer),
+         lambda c: _collection(c) and "WA" in c.debtor.states and c.consumer,
+         channels=_ANY_COLLECTION),
     Rule("NYC", "New York City: 3 attempts per 7 days; written consent for email/text",
          check_nyc,
-         lambda c: _collection(c) and c.policy.nyc_rules_enabled and c.consumer and _in_nyc(c)),
+         lambda c: _collection(c) and c.policy.nyc_rules_enabled and c.consumer and _in_nyc(c),
+         channels=_ANY_COLLECTION),
 ]  # fmt: skip

@@ -77,23 +77,50 @@ def check_carrier(ctx):
     )
 
 
+def check_esign(ctx):
+    record = _consent(ctx, "esign")
+    if record is not None and record.kind == "consent":
+        return None
+    what = "validation notice" if "validation_notice" in ctx.attempt.content else "dispute response"
+    why = "was withdrawn" if record is not None else "is not on file"
+    return block(
+        "F-ESIGN",
+        f"Blocked: the debtor's E-SIGN consent to receive notices at this address {why}; "
+        f"send this {what} by letter.",
+    )
+
+
+def _needs_esign(ctx):
+    """A validation notice after the first communication, or a dispute response, sent
+    electronically (12 CFR 1006.42(c)). A notice that is itself the first communication
+    may go by email once the address qualifies (F-EMAIL)."""
+    content = ctx.attempt.content
+    if "verification" in content:
+        return True
+    return "validation_notice" in content and (
+        ctx.account.id in ctx.facts.ever_contacted
+        or any(p.account_id == ctx.account.id for p in ctx.pending)
+    )
+
+
 def disclose_opt_out(ctx):
     language = "es" if ctx.debtor.debtor.language == "es" else "en"
     return require("F-OPTOUT", OPT_OUT_TEXT[(ctx.channel, language)], "Opt-out instructions")
 
 
-def _sms(ctx):
-    return ctx.channel == "sms"
-
+_SMS = frozenset({"sms"})
 
 RULES = [
     Rule("T-REVOKE", "Opt-outs and revocations", check_revoked,
          lambda c: c.attempt.contact_point_id is not None),
     Rule("T-CONSENT", "Prior express consent for texts", check_consent,
-         lambda c: _sms(c) and not c.attempt.debtor_initiated),
+         lambda c: not c.attempt.debtor_initiated, channels=_SMS),
     Rule("F-SMS60", "Recent consent or reassigned-number check", check_sms_recency,
-         lambda c: _sms(c) and not c.attempt.debtor_initiated),
-    Rule("T-CARRIER", "Carrier policy on third-party collection texts", check_carrier, _sms),
+         lambda c: not c.attempt.debtor_initiated, channels=_SMS),
+    Rule("T-CARRIER", "Carrier policy on third-party collection texts", check_carrier,
+         channels=_SMS),
+    Rule("F-ESIGN", "E-SIGN consent for notices sent electronically", check_esign,
+         lambda c: c.collector_reg_f and _needs_esign(c), channels=frozenset({"email", "sms"})),
     Rule("F-OPTOUT", "Opt-out instructions", disclose_opt_out,
-         lambda c: c.channel in ("email", "sms")),
+         channels=frozenset({"email", "sms"})),
 ]  # fmt: skip

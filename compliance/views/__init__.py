@@ -4,10 +4,12 @@ in recovery.access; what may be recorded is in compliance.services."""
 
 from compliance.views.account import (
     account_card_context,
+    account_circumstance,
     account_consent,
     account_correspondence,
     account_dispute,
     account_hold,
+    circumstance_end,
     dispute_verification,
     hold_lift,
     validation_notice_preview,
@@ -30,6 +32,8 @@ __all__ = [
     "validation_notice_preview",
     "validation_notice_send",
     "account_card_context",
+    "account_circumstance",
+    "circumstance_end",
     "account_consent",
     "account_correspondence",
     "account_dispute",

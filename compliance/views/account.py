@@ -12,10 +12,17 @@ from django.views.decorators.http import require_POST
 from accounts import selectors as account_selectors
 from accounts.models import Account
 from compliance import selectors, services
-from compliance.forms import ConsentForm, CorrespondenceForm, DisputeForm, HoldForm
+from compliance.forms import (
+    CircumstanceEndForm,
+    CircumstanceForm,
+    ConsentForm,
+    CorrespondenceForm,
+    DisputeForm,
+    HoldForm,
+)
 from compliance.models import Hold
 from compliance.views.base import add_errors, office_today
-from debtors.models import Source
+from debtors.models import Circumstance, Source
 from recovery.access import HOLD_LIFTERS, STAFF_ROLES, office_view
 
 
@@ -40,6 +47,9 @@ def account_card_context(request, account):
                 auto_id="consent_%s", debtor=account.debtor, initial={"effective_on": today}
             ),
             "hold": HoldForm(auto_id="hold_%s"),
+            "circumstance": CircumstanceForm(
+                auto_id="circumstance_%s", initial={"effective_on": today}
+            ),
         }
     return context
 
@@ -182,6 +192,60 @@ def account_hold(request, account_id):
     return _account_action(request, account_id, action="hold", form_class=HoldForm, perform=perform)
 
 
+@office_view(roles=STAFF_ROLES)
+def account_circumstance(request, account_id):
+    def perform(account, data):
+        ends_on = data["ends_on"]
+        record = services.circumstance_record(
+            debtor=account.debtor,
+            kind=data["kind"],
+            source=data["source"],
+            effective_from=services.day_start(
+                office=request.office, day=data["effective_on"], field="effective_on"
+            ),
+            effective_to=services.hold_end(office=request.office, until=ends_on)
+            if ends_on
+            else None,
+            details=data["details"],
+            recorded_by=request.user,
+        )
+        return f"{services.circumstance_started(record)}. The rules read it from now on."
+
+    return _account_action(
+        request,
+        account_id,
+        action="circumstance",
+        form_class=CircumstanceForm,
+        perform=perform,
+    )
+
+
+@office_view(roles=HOLD_LIFTERS)
+@require_POST
+def circumstance_end(request, circumstance_id):
+    record = get_object_or_404(Circumstance, pk=circumstance_id)
+    back = _back_to_account(record, request.POST.get("account"))
+    form = CircumstanceEndForm(request.POST or {"ended_on": office_today(request)})
+    if not form.is_valid():
+        messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+    else:
+        try:
+            services.circumstance_end(
+                circumstance=record,
+                ended_at=services.day_start(
+                    office=request.office, day=form.cleaned_data["ended_on"], field="ended_on"
+                ),
+                ended_by=request.user,
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, f"{record.get_kind_display()}: ended.")
+    if back is None:
+        return redirect("account_list", office_slug=request.office.slug)
+    return redirect("account_detail", office_slug=request.office.slug, account_id=back.pk)
+
+
 def _back_to_account(hold, wanted):
     """The account page to return to: the one the person came from, if it is this
     debtor's; else the hold's own account; else any account of the debtor."""
@@ -190,7 +254,7 @@ def _back_to_account(hold, wanted):
         found = accounts.filter(pk=wanted).first()
         if found:
             return found
-    return hold.account or accounts.order_by("id").first()
+    return getattr(hold, "account", None) or accounts.order_by("id").first()
 
 
 @office_view(roles=HOLD_LIFTERS)

@@ -252,7 +252,7 @@ def test_nothing_is_half_written_when_a_step_fails(client, login, scene, agent_a
     def broken(*args, **kwargs):
         raise OSError("storage is down")
 
-    monkeypatch.setattr(services, "_document_store", broken)
+    monkeypatch.setattr(services.inbound, "_document_store", broken)
     events = len(rows(scene, Event))
     login(agent_a)
     scan = SimpleUploadedFile("letter.pdf", b"%PDF", content_type="application/pdf")
