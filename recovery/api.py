@@ -1,10 +1,12 @@
-"""API endpoints of the platform core. Placements and accounts come with their issue."""
+"""API endpoints of the platform core: the office the key belongs to. The resources live
+in each app's `api.py`; what they share is in `recovery.api_base`."""
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from recovery.api_base import TenantAPIMixin
 from recovery.models import Office
 
 
@@ -14,7 +16,7 @@ class OfficeSerializer(serializers.ModelSerializer):
         fields = ["slug", "name", "time_zone", "default_currency", "country", "collector_type"]
 
 
-class OfficeView(APIView):
+class OfficeView(TenantAPIMixin, APIView):
     """The office the API key belongs to."""
 
     @extend_schema(responses=OfficeSerializer)

@@ -61,7 +61,7 @@ def test_revoked_api_key_is_refused(client, office_a):
         ApiKey.objects.update(revoked_at="2026-01-01T00:00:00Z")
     response = client.get("/api/v1/office/", HTTP_AUTHORIZATION=f"Bearer {key}")
     assert response.status_code == 401
-    assert "revoked" in response.json()["detail"]
+    assert "revoked" in response.json()["error"]["message"]
 
 
 def test_create_api_key_for_unknown_office_fails(db):
