@@ -19,6 +19,7 @@ from accounts.models import (
     ZERO,
     Account,
     AccountStatus,
+    Creditor,
     Event,
     Note,
     Transaction,
@@ -94,7 +95,10 @@ def ledger_post(
     total = principal + interest + fees
     if kind == Transaction.Kind.PAYMENT:
         collected = -total
-    elif kind == Transaction.Kind.REVERSAL and reverses and reverses.kind == "payment":
+    elif kind == Transaction.Kind.REVERSAL and (
+        (reverses is not None and reverses.kind == Transaction.Kind.PAYMENT)
+        or (reverses is None and payment is not None)  # a partial refund of a payment
+    ):
         collected = -total
     Account.objects.filter(pk=locked.pk).update(
         principal_balance=F("principal_balance") + principal,
@@ -259,6 +263,73 @@ def account_open_bulk(*, accounts, actor=None, effective_date: date | None = Non
     return accounts
 
 
+# The columns `account_open_staged` writes (the rest take their model defaults).
+OPENING_TABLES = {
+    "account": ("accounts.Account", (
+        "id", "office_id", "creditor_id", "placement_id", "debtor_id", "creditor_reference",
+        "office_reference", "original_creditor", "original_account_last4", "debt_type",
+        "governing_law_state", "currency", "origination_date", "charge_off_date",
+        "last_payment_date", "itemization_date", "itemization_amount", "principal_balance",
+        "interest_balance", "fees_balance", "total_placed", "total_collected", "interest_type",
+        "interest_rate", "status", "status_changed_at", "placed_at",
+    )),
+    "transaction": ("accounts.Transaction", (
+        "id", "office_id", "account_id", "kind", "principal", "interest", "fees", "currency",
+        "effective_date", "posted_at", "memo", "created_by_id",
+    )),
+    "event": ("accounts.Event", (
+        "id", "office_id", "account_id", "debtor_id", "kind", "occurred_at", "actor_id",
+        "summary", "data", "amount", "channel",
+    )),
+}  # fmt: skip
+
+
+def account_open_staged(*, staging, accounts, creditor, actor=None, effective_date=None):
+    """`account_open_bulk` for PostgreSQL's COPY path (`accounts.staging.Staging`, built
+    with `OPENING_TABLES`): the same rows — account, opening charge, "placed" event —
+    for new accounts of one creditor, each given as a dict of Account column values with
+    its `id` drawn already. Runs inside the caller's transaction. Returns the total
+    placed."""
+    import json
+
+    office_id = tenancy.current_office_id()
+    if office_id is None:
+        raise tenancy.NoOfficeSelected("account_open_staged needs an office in context")
+    now = timezone.now()
+    effective_date = effective_date or timezone.localdate()
+    ids = staging.reserve_ids({"transaction": len(accounts), "event": len(accounts)})
+    summary = f"Placed by {creditor.name}"
+    actor_id = actor.pk if actor else None
+    account_rows, ledger_rows, event_rows = [], [], []
+    total = ZERO
+    columns = OPENING_TABLES["account"][1]
+    for a, ledger_id, event_id in zip(accounts, ids["transaction"], ids["event"], strict=True):
+        if a.setdefault("office_id", office_id) != office_id:
+            raise tenancy.NoOfficeSelected("Refusing to open an account of another office")
+        parts = [_money(a[f"{name}_balance"], name) for name in ("principal", "interest", "fees")]
+        if not any(parts):
+            raise ValidationError("A ledger entry must move at least one balance.")
+        placed = sum(parts, ZERO)
+        total += placed
+        a.update(
+            creditor_id=creditor.pk, total_placed=placed, total_collected=ZERO,
+            status=a.get("status") or AccountStatus.NEW,
+        )  # fmt: skip
+        account_rows.append(tuple(a[c] for c in columns))
+        ledger_rows.append(
+            (ledger_id, office_id, a["id"], Transaction.Kind.CHARGE.value, *parts,
+             a["currency"], effective_date, now, "Balance at placement", actor_id)
+        )  # fmt: skip
+        event_rows.append(
+            (event_id, office_id, a["id"], a["debtor_id"], Event.Kind.PLACED.value, now,
+             actor_id, summary, json.dumps({"placement_id": a["placement_id"]}), placed, "")
+        )  # fmt: skip
+    staging.load("account", account_rows)
+    staging.load("transaction", ledger_rows)
+    staging.load("event", event_rows)
+    return total
+
+
 @transaction.atomic
 def account_transition(*, account, status, actor=None, reason=""):
     """Move an account along its lifecycle; refuses a transition the lifecycle forbids."""
@@ -282,6 +353,59 @@ def account_transition(*, account, status, actor=None, reason=""):
         summary=f"{AccountStatus(current).label} → {AccountStatus(status).label}",
         data={"from": current, "to": status, "reason": reason},
     )
+    return account
+
+
+@transaction.atomic
+def creditor_create(*, name, reference, **fields):
+    """A new client of the office in context. References are unique in an office."""
+    creditor = Creditor(name=name, reference=reference, **fields)
+    creditor.full_clean(exclude=["office"])
+    if Creditor.objects.filter(reference__iexact=creditor.reference).exists():
+        raise ValidationError({"reference": "Another creditor of this office has this reference."})
+    creditor.save()
+    return creditor
+
+
+ALLOCATION_COMPONENTS = ("fees", "interest", "principal")
+
+
+@transaction.atomic
+def creditor_update(*, creditor, **fields):
+    """Change a client's terms. The allocation order must name each balance component
+    once; the fee rate is a share between 0 and 1."""
+    order = fields.get("allocation_order")
+    if order is not None and sorted(order) != sorted(ALLOCATION_COMPONENTS):
+        raise ValidationError(
+            {"allocation_order": "Put fees, interest and principal in order, each once."}
+        )
+    for name, value in fields.items():
+        setattr(creditor, name, value)
+    creditor.full_clean(exclude=["office"])
+    if (
+        Creditor.objects.filter(reference__iexact=creditor.reference)
+        .exclude(pk=creditor.pk)
+        .exists()
+    ):
+        raise ValidationError({"reference": "Another creditor of this office has this reference."})
+    creditor.save()
+    return creditor
+
+
+@transaction.atomic
+def account_recall(*, account, reason, actor=None):
+    """The creditor takes an account back: it leaves collection for good (the lifecycle
+    allows no way out of "recalled"), with the creditor's reason on the timeline. An
+    account already paid, settled or closed cannot be recalled; one already recalled
+    is refused too, so a second recall is never recorded as if it changed anything."""
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise ValidationError({"reason": "Say why the creditor recalls the account."})
+    locked = Account.objects.select_for_update().get(pk=account.pk)
+    if locked.status == AccountStatus.RECALLED:
+        raise ValidationError("This account has already been recalled.")
+    account_transition(account=locked, status=AccountStatus.RECALLED, actor=actor, reason=reason)
+    account.refresh_from_db(fields=["status", "status_changed_at", "resolved_at"])
     return account
 
 

@@ -43,19 +43,39 @@ class _Keys:
     ssn: str
 
 
-def row_keys(values):
+class BlindIndexes(dict):
+    """`blind_index` remembered per value for the length of one import: last names,
+    dates of birth and SSN last-4s repeat across rows, and each is hashed twice (to match,
+    then to store). Per import, never process-wide, so a changed key is never stale; and
+    bounded, so memory stays flat however long the file."""
+
+    LIMIT = 100_000
+
+    def __missing__(self, parts):
+        if len(self) >= self.LIMIT:
+            self.clear()
+        value = self[parts] = blind_index(*parts)
+        return value
+
+    def of(self, *parts):
+        return self[parts]
+
+
+def row_keys(values, bidx=None):
+    bidx = bidx if bidx is not None else BlindIndexes()
     last, dob, ssn = (values.get(k) for k in ("last_name", "date_of_birth", "ssn_last4"))
     dob_iso = dob.isoformat() if dob else ""
     return _Keys(
         ref=values.get("creditor_debtor_id"),
-        match=blind_index(last, dob_iso, ssn) if last and dob and ssn else None,
-        name_dob=(blind_index(last), blind_index(dob_iso)) if last and dob else None,
-        ssn=blind_index(ssn) if ssn else "",
+        match=bidx.of(last, dob_iso, ssn) if last and dob and ssn else None,
+        name_dob=(bidx.of(last), bidx.of(dob_iso)) if last and dob else None,
+        ssn=bidx.of(ssn) if ssn else "",
     )
 
 
-def debtor_from_row(values, *, office_id):
-    """An unsaved Debtor carrying the row's identity, blind indexes filled in."""
+def debtor_from_row(values, *, office_id, bidx=None):
+    """An unsaved Debtor carrying the row's identity, blind indexes filled in (exactly as
+    `Debtor.refresh_blind_indexes` fills them)."""
     is_business = bool(values.get("business_name")) and not values.get("last_name")
     dob = values.get("date_of_birth")
     debtor = Debtor(
@@ -69,7 +89,15 @@ def debtor_from_row(values, *, office_id):
         ssn_last4=values.get("ssn_last4", ""),
         language=values.get("language", "en"),
     )
-    debtor.refresh_blind_indexes()
+    if bidx is None:
+        debtor.refresh_blind_indexes()
+        return debtor
+    d = debtor
+    d.dob_bidx = bidx.of(d.date_of_birth) if d.date_of_birth else ""
+    d.ssn_last4_bidx = bidx.of(d.ssn_last4) if d.ssn_last4 else ""
+    d.last_name_bidx = bidx.of(d.last_name) if d.last_name else ""
+    parts = (d.last_name, d.date_of_birth, d.ssn_last4)
+    d.match_bidx = bidx.of(*parts) if all(parts) else ""
     return debtor
 
 
@@ -85,6 +113,7 @@ class DebtorMatcher:
     def __init__(self, *, creditor):
         self.creditor = creditor
         self.office_id = tenancy.current_office_id()
+        self.bidx = BlindIndexes()
 
     def _stub(self, debtor_id):
         return Debtor(pk=debtor_id, office_id=self.office_id) if debtor_id else None
@@ -117,7 +146,7 @@ class DebtorMatcher:
 
     def resolve(self, rows):
         """One Resolution per row, in order."""
-        keys = [row_keys(row.values) for row in rows]
+        keys = [row_keys(row.values, self.bidx) for row in rows]
         by_ref, by_match, by_name_dob = self._lookups(keys)
         local_ref, local_match, local_name_dob = {}, {}, {}
         resolutions = []
@@ -138,7 +167,9 @@ class DebtorMatcher:
                 method, reason = Method.UNCERTAIN, _uncertain_reason(k.ssn, record_ssn)
             resolution = Resolution(debtor=debtor, is_new=debtor is None)
             if debtor is None:
-                resolution.debtor = debtor_from_row(row.values, office_id=self.office_id)
+                resolution.debtor = debtor_from_row(
+                    row.values, office_id=self.office_id, bidx=self.bidx
+                )
             else:
                 resolution.method, resolution.reason = method, reason
             if resolution.method == Method.UNCERTAIN:

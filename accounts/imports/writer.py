@@ -40,46 +40,39 @@ class ChunkCounts:
         return self
 
 
+def contact_point_specs(values):
+    """(kind, fields) of each contact point a row gives, in order: its address (a street
+    and a ZIP), its phones (already E.164: the parsers normalise them exactly as
+    contact_point_build does) and its email. One place for both writers."""
+    if values.get("address1") and values.get("zip"):
+        yield (
+            ContactPoint.Kind.ADDRESS,
+            {
+                "line1": values["address1"],
+                "line2": values.get("address2", ""),
+                "city": values.get("city", ""),
+                "state": values.get("state", ""),
+                "postal_code": values["zip"],
+            },
+        )
+    for key, is_work in (("phone", False), ("phone_2", False), ("work_phone", True)):
+        if values.get(key):
+            yield ContactPoint.Kind.PHONE, {"value": values[key], "is_work": is_work}
+    if values.get("email"):
+        yield ContactPoint.Kind.EMAIL, {"value": values["email"]}
+
+
 def contact_points_for(values, debtor, have=frozenset()):
     """Unsaved, validated contact points of one row (phones in E.164, time zones derived
     from the ZIP code or the area code by debtors.services.contact_point_build). Phones
     and emails already in `have` ((debtor id, kind, value)) are skipped before the costly
     derivation; the caller still checks what it gets against `have`."""
-    build = contact_point_build
     points = []
-    if values.get("address1") and values.get("zip"):
+    for kind, fields in contact_point_specs(values):
+        if "value" in fields and (debtor.pk, kind, fields["value"]) in have:
+            continue
         points.append(
-            build(
-                debtor=debtor,
-                kind=ContactPoint.Kind.ADDRESS,
-                source=Source.PLACEMENT,
-                line1=values["address1"],
-                line2=values.get("address2", ""),
-                city=values.get("city", ""),
-                state=values.get("state", ""),
-                postal_code=values["zip"],
-            )
-        )
-    for key, is_work in (("phone", False), ("phone_2", False), ("work_phone", True)):
-        # Values were normalised by the parsers exactly as contact_point_build does.
-        if values.get(key) and (debtor.pk, ContactPoint.Kind.PHONE, values[key]) not in have:
-            points.append(
-                build(
-                    debtor=debtor,
-                    kind=ContactPoint.Kind.PHONE,
-                    value=values[key],
-                    source=Source.PLACEMENT,
-                    is_work=is_work,
-                )
-            )
-    if values.get("email") and (debtor.pk, ContactPoint.Kind.EMAIL, values["email"]) not in have:
-        points.append(
-            build(
-                debtor=debtor,
-                kind=ContactPoint.Kind.EMAIL,
-                value=values["email"],
-                source=Source.PLACEMENT,
-            )
+            contact_point_build(debtor=debtor, kind=kind, source=Source.PLACEMENT, **fields)
         )
     return points
 
@@ -96,6 +89,9 @@ class ChunkWriter:
         self.actor = actor
         self.matcher = DebtorMatcher(creditor=self.creditor)
         self.sequence = 0
+
+    def close(self):
+        """Nothing to release (the COPY writer drops its staging tables here)."""
 
     def write(self, rows):
         resolutions = self.matcher.resolve(rows)
@@ -182,6 +178,15 @@ class ChunkWriter:
         return added
 
     def _account(self, row, resolution):
+        return Account(
+            creditor=self.creditor,
+            placement=self.placement,
+            debtor=resolution.debtor,
+            **self._account_fields(row),
+        )
+
+    def _account_fields(self, row):
+        """The new account's own fields from a row (one place for both writers)."""
         v = row.values
         self.sequence += 1
         parts = [v.get(k) or ZERO for k in ("principal", "interest", "fees")]
@@ -189,11 +194,8 @@ class ChunkWriter:
         is_business = bool(v.get("business_name")) and not v.get("last_name")
         rate = v.get("interest_rate") or Decimal("0")
         placed_at = self.placement.placed_at
-        return Account(
+        return dict(
             office_id=self.office_id,
-            creditor=self.creditor,
-            placement=self.placement,
-            debtor=resolution.debtor,
             creditor_reference=v["creditor_reference"],
             office_reference=f"P{self.placement.pk}-{self.sequence:04d}",
             original_creditor=v.get("original_creditor", ""),

@@ -30,6 +30,16 @@ from tests.accounts.imports.helpers import (
 from tests.factories import AccountFactory, CreditorFactory, DebtorFactory, MembershipFactory
 
 
+@pytest.fixture(autouse=True, params=["copy", "orm"])
+def chunk_writer(request, monkeypatch):
+    """Every test here runs on both writers: PostgreSQL's COPY path and the ORM path
+    (SQLite's, in the demo). Returns the writer class in use."""
+    from accounts.imports.copy_writer import CopyChunkWriter
+
+    monkeypatch.setattr(services, "COPY_WRITES", request.param == "copy")
+    return CopyChunkWriter if request.param == "copy" else writer.ChunkWriter
+
+
 @pytest.fixture
 def creditor(office_a):
     return CreditorFactory(office=office_a, reference="LCB", name="Lakeside Community Bank")
@@ -180,10 +190,10 @@ def test_running_a_finished_import_again_changes_nothing(office_a, creditor):
         assert Placement.objects.count() == 1
 
 
-def test_a_crash_midway_leaves_nothing_and_says_so(office_a, creditor, monkeypatch):
+def test_a_crash_midway_leaves_nothing_and_says_so(office_a, creditor, monkeypatch, chunk_writer):
     monkeypatch.setattr(services, "CHUNK_ROWS", 2)
     calls = []
-    real_write = writer.ChunkWriter.write
+    real_write = chunk_writer.write
 
     def write_then_crash(self, rows):
         calls.append(len(rows))
@@ -191,7 +201,7 @@ def test_a_crash_midway_leaves_nothing_and_says_so(office_a, creditor, monkeypat
             raise RuntimeError("worker lost its database")
         return real_write(self, rows)
 
-    monkeypatch.setattr(writer.ChunkWriter, "write", write_then_crash)
+    monkeypatch.setattr(chunk_writer, "write", write_then_crash)
     pi = import_run(office_a, creditor, fixture_file("excel_quirks.csv"), mode="valid_only")
     assert calls == [2, 2]  # the first chunk was written, then rolled back
     assert pi.status == "failed"
