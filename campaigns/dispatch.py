@@ -12,22 +12,30 @@ Every planned message ends sent, deferred, blocked, failed or flagged.
 """
 
 import logging
+from types import SimpleNamespace
 
 from django.utils import timezone
 
 from accounts.models import Event
-from campaigns import rendering
+from campaigns import library, rendering
 from campaigns.channels import PermanentError, TransientError
 from campaigns.channels import email as email_channel
+from campaigns.channels import sms as sms_channel
 from campaigns.models import Message
+from campaigns.tracking import UNUSABLE, contact_point_mark, lower_statuses
+from compliance import windows
 from compliance.content import content_flags
+from compliance.facts import policy_in_force
 from compliance.gate import Attempt, evaluate
 from compliance.models import ContactAttempt
+from compliance.rules import federal
+from debtors.models import ContactPoint, ContactPreference, Source
+from debtors.timezones import debtor_candidate_zones
 from recovery import tenancy
 
 logger = logging.getLogger(__name__)
 
-CHANNELS = {"email": email_channel}
+CHANNELS = {"email": email_channel, "sms": sms_channel}
 DEFAULT_TEXT = {
     "email": (
         "About your account with {{ creditor_name }}",
@@ -36,12 +44,25 @@ DEFAULT_TEXT = {
         "the details, pay, set up a plan that fits your budget, or tell us if something is "
         "wrong here: {{ portal_link }}\n\nIf now is a hard time, reply and tell us: we can "
         "help.\n\n{{ office_name }} {{ office_phone }}",
-    )
+    ),
+    "sms": (
+        "",
+        "Hi {{ first_name }}, this is {{ office_name }} about your {{ creditor_name }} "
+        "account {{ reference }}. Options and payment: {{ portal_link }}",
+    ),
 }
 
 
-def _text(message):
-    template = message.step.template if message.step_id else None
+def _text(message, index=None):
+    """The step's template for the channel and the row's variant, in the debtor's
+    language (campaigns.library); the default reminder when the step names none."""
+    template = None
+    if message.step_id:
+        index = index or library.TemplateIndex()
+        language = message.account.debtor.language
+        template = library.step_template(
+            message.step, message.channel, language=language, variant=message.variant, index=index
+        )
     if template is not None:
         return template.subject, template.body
     return DEFAULT_TEXT[message.channel]
@@ -69,13 +90,15 @@ def dispatch_due(*, office, now=None, limit=200):
             return counts
         to_send, events = [], []
         for message in claimed:
-            if message.contact_point_id is None:
+            unusable = _unusable(message)
+            if unusable:
                 message.status = Message.Status.BLOCKED
                 counts["blocked"] += 1
-                summary = f"{message.channel} not sent: no usable contact point"
+                summary = f"{message.channel} not sent: {unusable}"
                 events.append(_event(message, Event.Kind.MESSAGE_BLOCKED, now, summary))
-        gated = [m for m in claimed if m.contact_point_id is not None]
-        texts = {m.id: _text(m) for m in gated}
+        gated = [m for m in claimed if m.status != Message.Status.BLOCKED]
+        index = library.TemplateIndex()  # the office's templates, read once per batch
+        texts = {m.id: _text(m, index) for m in gated}
         attempts = [
             Attempt(
                 account_id=m.account_id,
@@ -100,12 +123,42 @@ def dispatch_due(*, office, now=None, limit=200):
                 counts["deferred"] += 1
             else:
                 message.status = Message.Status.SENDING
+                message.sending_at = now
                 to_send.append((message, outcome))
-        Message.objects.bulk_update(claimed, ["status", "due_at"])
+        Message.objects.bulk_update(claimed, ["status", "due_at", "sending_at"])
         Event.objects.bulk_create(events)
     for message, outcome in to_send:
         counts[_send(message, outcome, texts[message.id], office, now)] += 1
     return counts
+
+
+def _unusable(message):
+    """Why the row's contact point cannot be used any more (bounced, disconnected, a
+    landline for a text), or None. Rows planned before a bounce are stopped here."""
+    cp = message.contact_point
+    if cp is None:
+        return "no usable contact point"
+    if cp.validity in UNUSABLE:
+        return f"the {cp.get_kind_display().lower()} is marked {cp.validity}"
+    if message.channel == "sms" and cp.phone_type == ContactPoint.PhoneType.LANDLINE:
+        return "the number is a landline"
+    return None
+
+
+def window_end(*, office, debtor_id, at):
+    """The end of the debtor's allowed window that `at` is in (the same zones, hours
+    and inconvenient times the gate's F-TIME and F-PREF rules use), or None."""
+    points = ContactPoint.objects.filter(debtor_id=debtor_id)
+    zones = debtor_candidate_zones(points)
+    policy = policy_in_force(office, at)
+    window = federal.window_for(SimpleNamespace(office=office, policy=policy))
+    prefs = ContactPreference.objects.filter(debtor_id=debtor_id, effective_from__lte=at)
+    prefs = [p for p in prefs if p.effective_to is None or p.effective_to > at]
+    quiet = federal.quiet_spans(SimpleNamespace(preferences=prefs))
+    for start, end in windows.allowed_intervals(zones, at, window=window, quiet=quiet):
+        if start <= at < end:
+            return end
+    return None
 
 
 def _event(message, kind, at, summary):
@@ -121,23 +174,38 @@ def _send(message, outcome, text, office, now):
     subject = rendering.render(text[0], values)
     body = rendering.render(text[1], values, disclosures=outcome.disclosures)
     channel = CHANNELS[message.channel]
+    valid_until = None
+    if message.channel == "sms":
+        # The text must not wait at the provider past the debtor's window.
+        with tenancy.office_context(message.office_id):
+            valid_until = window_end(office=office, debtor_id=message.debtor_id, at=now)
     try:
         provider_id = channel.send(
             to=message.contact_point.value, subject=subject, body=body,
-            office_id=message.office_id, message_id=message.id,
+            office_id=message.office_id, message_id=message.id, valid_until=valid_until,
         )  # fmt: skip
     except TransientError:
         # Nothing went out: free the cap slot and try again on a later pass.
         with tenancy.office_context(message.office_id):
             ContactAttempt.objects.filter(decision_id=outcome.decision_id).delete()
-            Message.objects.filter(pk=message.pk).update(status=Message.Status.PLANNED)
+            Message.objects.filter(pk=message.pk, status=Message.Status.SENDING).update(
+                status=Message.Status.PLANNED
+            )
         return "retry"
     except PermanentError as exc:
         with tenancy.office_context(message.office_id):
             ContactAttempt.objects.filter(decision_id=outcome.decision_id).delete()
-            Message.objects.filter(pk=message.pk).update(status=Message.Status.FAILED)
+            Message.objects.filter(pk=message.pk, status=Message.Status.SENDING).update(
+                status=Message.Status.FAILED, error_code=str(getattr(exc, "code", "") or "")
+            )
             _event(message, Event.Kind.MESSAGE_BLOCKED, now,
                    f"{message.channel} failed: {exc}"[:300]).save()  # fmt: skip
+            effect = getattr(exc, "effect", None)
+            if effect:
+                source = Source.CARRIER if message.channel == "sms" else Source.EMAIL_EVENT
+                contact_point_mark(contact_point=message.contact_point, effect=effect,
+                                   source=source, method=str(exc), at=now,
+                                   message=message)  # fmt: skip
         return "failed"
     except Exception:
         # The provider may have sent it: leave it `sending` for reconciliation.
@@ -146,10 +214,15 @@ def _send(message, outcome, text, office, now):
             extra={"message_id": message.pk, "channel": message.channel},
         )
         return "unknown"
+    provider = getattr(channel, "PROVIDER", message.channel)
     with tenancy.office_context(message.office_id):
-        Message.objects.filter(pk=message.pk).update(
-            status=Message.Status.SENT, sent_at=now, provider=message.channel,
-            provider_message_id=provider_id,
-        )  # fmt: skip
-        _event(message, Event.Kind.MESSAGE_SENT, now, f"{message.channel.title()} sent").save()
+        # A status callback may have beaten us here: never move the row back.
+        earlier = lower_statuses(Message.Status.SENT)
+        Message.objects.filter(pk=message.pk, status__in=earlier).update(
+            status=Message.Status.SENT, sent_at=now, provider=provider
+        )
+        Message.objects.filter(pk=message.pk).update(provider=provider,
+                                                     provider_message_id=provider_id)  # fmt: skip
+        label = "SMS" if message.channel == "sms" else message.channel.title()
+        _event(message, Event.Kind.MESSAGE_SENT, now, f"{label} sent").save()
     return "sent"

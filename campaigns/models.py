@@ -30,6 +30,8 @@ class Campaign(TenantModel):
         DRAFT = "draft", "Draft"
         ACTIVE = "active", "Active"
         PAUSED = "paused", "Paused"
+        # A later version took over: no new entrants; enrolled accounts finish this one.
+        RETIRING = "retiring", "Finishing enrolled accounts"
         ARCHIVED = "archived", "Archived"
 
     name = models.CharField(max_length=120)
@@ -63,7 +65,12 @@ class Step(TenantModel):
     template = models.ForeignKey(
         MessageTemplate, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # A template per channel, {"email": id, "sms": id, …}; the debtor's language picks
+    # the variant of the same name (campaigns.library). `template` is the fallback.
+    templates = models.JSONField(default=dict, blank=True)
+    # e.g. {"skip_if": ["promise_open"]}: the step is passed over for those accounts.
     conditions = models.JSONField(default=dict, blank=True)
+    # Champion/challenger: [{"key": "A", "percent": 50, "templates": {...}}, …].
     variants = models.JSONField(default=list, blank=True)
 
     class Meta:
@@ -136,6 +143,12 @@ class Message(TenantModel):
     sent_at = models.DateTimeField(null=True, blank=True)
     provider = models.CharField(max_length=20, blank=True)
     provider_message_id = models.CharField(max_length=100, blank=True)
+    # When the dispatcher took the row to send it: a row still `sending` long after is
+    # reconciled with the provider (campaigns/reconcile.py), never blindly resent.
+    sending_at = models.DateTimeField(null=True, blank=True)
+    # The provider's own last status applied (e.g. "undelivered") and its error code.
+    provider_status = models.CharField(max_length=20, blank=True)
+    error_code = models.CharField(max_length=20, blank=True)
     variant = models.CharField(max_length=20, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -153,3 +166,57 @@ class Message(TenantModel):
             models.Index(fields=["office", "provider_message_id"]),
             models.Index(fields=["office", "account", "created_at"]),
         ]
+
+
+class DeliveryEvent(TenantModel):
+    """One provider event (status callback, tracking event, inbound text) as received:
+    its unique key makes a retried or duplicated webhook a no-op. Ids and codes only,
+    never message text or addresses."""
+
+    message = models.ForeignKey(
+        Message, null=True, blank=True, on_delete=models.CASCADE, related_name="events"
+    )
+    provider = models.CharField(max_length=20)
+    # The provider's event id, or (MessageSid, status) for Twilio status callbacks.
+    event_key = models.CharField(max_length=200)
+    kind = models.CharField(max_length=20)
+    occurred_at = models.DateTimeField()
+    received_at = models.DateTimeField(default=timezone.now)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["office", "provider", "event_key"], name="delivery_event_once"
+            )
+        ]
+        indexes = [models.Index(fields=["office", "message"])]
+
+
+class DryRun(TenantModel):
+    """A replay of a campaign over the office's recent history (campaigns.builder.dryrun):
+    what it would have sent, what compliance would have blocked, what became of the
+    accounts. Progress is reported through the cache while it runs; the result is kept."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="dry_runs")
+    days = models.PositiveIntegerField(default=30)
+    outcome_days = models.PositiveIntegerField(default=30)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    total = models.PositiveIntegerField(default=0)
+    processed = models.PositiveIntegerField(default=0)
+    result = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    requested_by = models.ForeignKey(
+        "recovery.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["office", "campaign", "created_at"])]

@@ -16,6 +16,7 @@ from datetime import timedelta
 from django.db import connection, transaction
 from django.utils import timezone
 
+from campaigns.builder.variants import variant_case_sql
 from campaigns.models import Campaign, Enrollment, Step
 
 CONTACT_KIND = {"email": "email", "sms": "phone", "call": "phone", "letter": "address"}
@@ -24,27 +25,46 @@ CONTACT_KIND = {"email": "email", "sms": "phone", "call": "phone", "letter": "ad
 _INSERT = """
 INSERT INTO campaigns_message
     (office_id, enrollment_id, step_id, attempt, account_id, debtor_id, contact_point_id,
-     channel, status, due_at, variant, created_at, provider, provider_message_id)
+     channel, status, due_at, variant, created_at, provider, provider_message_id,
+     provider_status, error_code)
 SELECT e.office_id, e.id, e.next_step_id, 1, e.account_id, a.debtor_id,
        (SELECT cp.id FROM debtors_contactpoint cp
          WHERE cp.office_id = e.office_id AND cp.debtor_id = a.debtor_id AND cp.kind = %s
            AND cp.validity NOT IN ('invalid', 'bounced', 'returned', 'disconnected')
+           AND (%s <> 'sms' OR cp.phone_type <> 'landline')
          ORDER BY cp.is_primary DESC, cp.id LIMIT 1),
-       %s, 'planned', e.next_due_at, e.variant, %s, '', ''
+       %s, 'planned', e.next_due_at, {variant}, %s, '', '', '', ''
 FROM campaigns_enrollment e
 JOIN accounts_account a ON a.id = e.account_id AND a.office_id = e.office_id
 WHERE e.office_id = %s AND e.status = 'active' AND e.next_step_id = %s
-  AND e.next_due_at <= %s
+  AND e.next_due_at <= %s {skip}
 ON CONFLICT DO NOTHING
 """
+# A step's "skip if …" conditions: the account is passed over for that step (the
+# enrollment still moves on).
+SKIP_SQL = {
+    "promise_open": "AND NOT EXISTS (SELECT 1 FROM payments_promisetopay p WHERE "
+    "p.office_id = e.office_id AND p.account_id = e.account_id AND p.status = 'open')",
+    "plan_proposed": "AND NOT EXISTS (SELECT 1 FROM payments_paymentplan pp WHERE "
+    "pp.office_id = e.office_id AND pp.account_id = e.account_id AND pp.status = 'proposed')",
+}
+
+
+def _insert_sql(step):
+    variant, params = variant_case_sql(step.variants)
+    conditions = (step.conditions or {}).get("skip_if", [])
+    skip = " ".join(SKIP_SQL[c] for c in conditions if c in SKIP_SQL)
+    return _INSERT.format(variant=variant, skip=skip), params
 
 
 @transaction.atomic
 def plan_due(*, office_id, now=None):
     """Plan every due step of the office's active campaigns. Returns messages written."""
     now = now or timezone.now()
+    # A retiring version still carries the accounts that started it to the end.
+    running = [Campaign.Status.ACTIVE, Campaign.Status.RETIRING]
     steps = list(
-        Step.objects.filter(campaign__status=Campaign.Status.ACTIVE)
+        Step.objects.filter(campaign__status__in=running)
         .select_related("campaign")
         .order_by("campaign_id", "position")
     )
@@ -57,19 +77,26 @@ def plan_due(*, office_id, now=None):
     with connection.cursor() as cursor:
         for step in steps:
             for channel in step.channels:
-                cursor.execute(
-                    _INSERT,
-                    [CONTACT_KIND.get(channel, channel), channel, now, office_id, step.id, now],
-                )
+                kind = CONTACT_KIND.get(channel, channel)
+                sql, variant_params = _insert_sql(step)
+                params = [kind, channel, channel, *variant_params, now, office_id, step.id, now]
+                cursor.execute(sql, params)
                 written += max(cursor.rowcount, 0)
-    for step in steps:
+    # Last step first: an enrollment moved on to a step that is due at once must wait
+    # for the next tick to be planned there, not be moved past it unplanned.
+    for step in reversed(steps):
         due = Enrollment.objects.filter(
             status=Enrollment.Status.ACTIVE, next_step_id=step.id, next_due_at__lte=now
         )
         nxt = following[step.id]
         if nxt is None:
+            finished = list(due.values_list("id", flat=True))
             due.update(status=Enrollment.Status.COMPLETED, next_step=None, next_due_at=None,
                        exited_at=now, exit_reason="completed")  # fmt: skip
+            if finished and step.campaign.escalation:
+                from campaigns.services import escalate_completed
+
+                escalate_completed(campaign=step.campaign, enrollment_ids=finished, now=now)
         else:
             due.update(next_step=nxt, next_due_at=now + timedelta(days=nxt.wait_days))
     return written

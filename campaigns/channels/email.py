@@ -7,7 +7,9 @@ from django.core.mail import EmailMessage
 from campaigns.channels import PermanentError, TransientError
 
 
-def send(*, to, subject, body, office_id, message_id):
+def send(*, to, subject, body, office_id, message_id, valid_until=None):
+    """Send one email; returns the ESP's message id. (Email has no expiry: `valid_until`
+    is for channels that can hold a message back.)"""
     email = EmailMessage(subject=subject, body=body, from_email=settings.DEFAULT_FROM_EMAIL,
                          to=[to])  # fmt: skip
     # Webhooks come back with these: they find the office and the outbox row.

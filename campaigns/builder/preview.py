@@ -1,0 +1,133 @@
+"""Before going live: how many accounts would enter, and each step's message as a
+chosen debtor would receive it (with the disclosures the compliance gate adds).
+
+Counts are single `COUNT` queries, never loops over accounts. Nothing is recorded: the
+gate is asked with `record=False`.
+"""
+
+from datetime import timedelta
+from functools import reduce
+from operator import or_
+
+from django.utils import timezone
+
+from campaigns import rendering
+from campaigns.builder.segments import RANGE_FIELDS, segment_q
+from campaigns.dispatch import DEFAULT_TEXT
+from campaigns.library import TemplateIndex, step_template
+from campaigns.planner import CONTACT_KIND
+from campaigns.services import entrants
+from compliance.content import content_flags
+from compliance.gate import Attempt, evaluate
+from debtors.models import ContactPoint
+
+UNUSABLE = ("invalid", "bounced", "returned", "disconnected")
+
+
+def _has_day_rules(group):
+    for rule in (group or {}).get("rules") or []:
+        if "rules" in rule and _has_day_rules(rule):
+            return True
+        if rule.get("field", "").startswith("days_since") and rule.get("field") in RANGE_FIELDS:
+            return True
+    return False
+
+
+def entry_counts(campaign, *, now=None, horizon=30):
+    """{"today": n, "next_days": n, "horizon": 30}: accounts that would enter today, and
+    accounts already placed that will come to match in the next `horizon` days as they
+    age (the "days since" rules). One COUNT query each."""
+    now = now or timezone.now()
+    today = entrants(campaign, as_of=now).count()
+    later = 0
+    if _has_day_rules(campaign.entry_segment):
+        segment = campaign.entry_segment
+        upcoming = reduce(
+            or_, (segment_q(segment, as_of=now + timedelta(days=d)) for d in range(1, horizon + 1))
+        )
+        later = (
+            entrants(campaign, as_of=now, segment=upcoming)
+            .exclude(segment_q(segment, as_of=now))
+            .count()
+        )
+    return {"today": today, "next_days": later, "horizon": horizon}
+
+
+def sample_accounts(campaign, *, limit=25):
+    """A few accounts the preview can be shown for: those entering today first."""
+    accounts = list(
+        entrants(campaign, exclude_enrolled=False)
+        .select_related("debtor")
+        .order_by("-placed_at", "id")[:limit]
+    )
+    return accounts
+
+
+def _contact_points(debtor_id):
+    chosen = {}
+    points = ContactPoint.objects.filter(debtor_id=debtor_id).exclude(validity__in=UNUSABLE)
+    for cp in points.order_by("-is_primary", "id"):
+        chosen.setdefault(cp.kind, cp)
+    return chosen
+
+
+def step_previews(campaign, account, *, now=None):
+    """Every step's message per channel (and variant) for `account`, rendered as the
+    debtor would receive it, with the gate's verdict at `now`."""
+    now = now or timezone.now()
+    debtor = account.debtor
+    values = rendering.merge_values(
+        account=account, debtor=debtor, office=account.office, creditor=account.creditor
+    )
+    points = _contact_points(debtor.id)
+    index = TemplateIndex()
+    previews = []
+    for step in campaign.steps.order_by("position"):
+        variants = [v["key"] for v in step.variants or []] or [""]
+        items, attempts = [], []
+        for channel in step.channels:
+            for variant in variants:
+                if channel == "call":
+                    items.append({"channel": channel, "variant": variant, "call": True})
+                    continue
+                template = step_template(
+                    step, channel, language=debtor.language, variant=variant, index=index
+                )
+                if template is not None:
+                    subject, body = template.subject, template.body
+                else:
+                    subject, body = DEFAULT_TEXT.get(channel, ("", ""))
+                cp = points.get(CONTACT_KIND[channel])
+                attempts.append(
+                    Attempt(
+                        account_id=account.id,
+                        channel=channel,
+                        at=now,
+                        contact_point_id=cp.id if cp else None,
+                        content=content_flags(f"{subject} {body}"),
+                    )
+                )
+                items.append(
+                    {
+                        "channel": channel,
+                        "variant": variant,
+                        "template": template,
+                        "to": cp.value if cp else "",
+                        "subject": subject,
+                        "body": body,
+                    }
+                )
+        # One step at a time: a step's messages go out days apart, so they must not
+        # count against each other's caps here.
+        outcomes = iter(evaluate(attempts, record=False)) if attempts else iter(())
+        for item in items:
+            if item.get("call"):
+                continue
+            outcome = next(outcomes)
+            disclosures = outcome.disclosures if outcome.outcome != "block" else []
+            item["outcome"] = outcome
+            item["subject_rendered"] = rendering.render(item["subject"], values)
+            item["body_rendered"] = rendering.render(item["body"], values, disclosures=disclosures)
+            item["disclosures"] = disclosures
+        previews.append({"step": step, "items": items})
+    return previews

@@ -1,0 +1,266 @@
+"""Track: what providers tell us after a send — status callbacks, email tracking
+events, inbound texts — applied to the outbox, the contact points and the timeline.
+
+Each verb runs inside the office's context (the webhook found the office first) and:
+- applies an event once: its key (the provider's event id, or Twilio's
+  (MessageSid, status)) is unique per office, so retries and duplicates are no-ops;
+- never moves a message back: statuses have a rank and only a higher one replaces a
+  lower one (a `sent` arriving after `delivered` changes nothing);
+- records what an event says about the address or number (bounced, disconnected,
+  landline, opted out at the carrier) even when it arrives late;
+- puts the event on the account's timeline (ids and codes, never text or addresses).
+"""
+
+import hashlib
+import logging
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.models import Account, Event
+from accounts.services import event_record
+from campaigns.channels import sms as sms_channel
+from campaigns.models import DeliveryEvent, Message
+from compliance import services as compliance
+from debtors.models import ContactPoint, Source
+from recovery.models import WorkItem
+
+logger = logging.getLogger(__name__)
+
+S = Message.Status
+RANK = {S.PLANNED: 0, S.DEFERRED: 0, S.BLOCKED: 0, S.SENDING: 1, S.FLAGGED: 1, S.SENT: 2,
+        S.DELIVERED: 3, S.FAILED: 3}  # fmt: skip
+
+# Twilio's message statuses → ours.
+TWILIO_STATUS = {
+    "accepted": S.SENT, "scheduled": S.SENT, "queued": S.SENT, "sending": S.SENT,
+    "sent": S.SENT, "delivered": S.DELIVERED, "read": S.DELIVERED,
+    "undelivered": S.FAILED, "failed": S.FAILED, "canceled": S.FAILED,
+}  # fmt: skip
+
+UNUSABLE = {ContactPoint.Validity.INVALID, ContactPoint.Validity.BOUNCED,
+            ContactPoint.Validity.RETURNED, ContactPoint.Validity.DISCONNECTED}  # fmt: skip
+
+
+def lower_statuses(status):
+    return [s for s, rank in RANK.items() if rank < RANK[status]]
+
+
+def message_status_apply(*, message, status, provider_status="", error_code="",
+                         provider_message_id="", at=None):  # fmt: skip
+    """Move the message forward to `status` if that is a step up; returns whether it
+    moved. A conditional UPDATE, so two callbacks racing cannot move it back."""
+    fields = {"status": status, "provider_status": provider_status[:20],
+              "error_code": str(error_code or "")[:20]}  # fmt: skip
+    if provider_message_id:
+        fields["provider_message_id"] = provider_message_id
+    if status in (S.SENT, S.DELIVERED) and message.sent_at is None:
+        fields["sent_at"] = at or timezone.now()
+    moved = Message.objects.filter(pk=message.pk, status__in=lower_statuses(status)).update(
+        **fields
+    )
+    if moved:
+        for name, value in fields.items():
+            setattr(message, name, value)
+    return bool(moved)
+
+
+def event_once(*, message, provider, event_key, kind, occurred_at, data=None, office_id=None):
+    """Record a provider event; False when it was recorded before (a duplicate)."""
+    try:
+        with transaction.atomic():
+            DeliveryEvent.objects.create(
+                office_id=office_id or message.office_id,
+                message=message,
+                provider=provider,
+                event_key=event_key[:200],
+                kind=kind[:20],
+                occurred_at=occurred_at,
+                data=data or {},
+            )
+    except IntegrityError:
+        return False
+    return True
+
+
+def _timeline(message, kind, summary, at, data=None):
+    event_record(account=message.account, kind=kind, summary=summary[:300],
+                 channel=message.channel, occurred_at=at,
+                 data={"message_id": message.pk, **(data or {})})  # fmt: skip
+
+
+def contact_point_mark(*, contact_point, effect, source, method, at, message=None):
+    """What a provider said about an address or number. "bounced", "invalid" and
+    "disconnected" stop every later message to it (the planner skips it, the dispatcher
+    blocks rows planned before); "landline" stops texts only; "opted_out" is an opt-out
+    of the channel, recorded through compliance with its source and time."""
+    if effect == "opted_out":
+        channel = "email" if contact_point.kind == ContactPoint.Kind.EMAIL else "sms"
+        compliance.consent_record(contact_point=contact_point, channel=channel, kind="opt_out",
+                                  source=source, method=method[:100],
+                                  effective_from=at)  # fmt: skip
+        return
+    if effect == "landline":
+        ContactPoint.objects.filter(pk=contact_point.pk).update(
+            phone_type=ContactPoint.PhoneType.LANDLINE
+        )
+        summary = "Number is a landline: no more texts to it (calls unaffected)"
+    else:
+        ContactPoint.objects.filter(pk=contact_point.pk).update(validity=effect)
+        what = "Email address" if contact_point.kind == ContactPoint.Kind.EMAIL else "Number"
+        summary = f"{what} marked {effect} ({method}): nothing more goes to it"
+    accounts = ([message.account] if message is not None else
+                Account.objects.filter(debtor_id=contact_point.debtor_id))  # fmt: skip
+    for account in accounts:
+        event_record(account=account, kind=Event.Kind.MESSAGE_BLOCKED, summary=summary[:300],
+                     occurred_at=at, data={"contact_point_id": contact_point.pk,
+                                           "effect": effect, "source": source})  # fmt: skip
+
+
+# ---------- Twilio ----------
+
+
+def twilio_status_record(*, message, params, at=None):
+    """One Twilio status callback (its form parameters) for a message of this office."""
+    at = at or timezone.now()
+    sid = params.get("MessageSid", "")
+    provider_status = (params.get("MessageStatus") or params.get("SmsStatus") or "").lower()
+    status = TWILIO_STATUS.get(provider_status)
+    error_code = params.get("ErrorCode", "") or ""
+    if status is None:
+        logger.warning("unknown Twilio status", extra={"status": provider_status[:20]})
+        return False
+    if message.provider_message_id and sid and message.provider_message_id != sid:
+        logger.warning("status callback SID does not match the message", extra={
+            "message_id": message.pk})  # fmt: skip
+        return False
+    first = event_once(message=message, provider="twilio", event_key=f"{sid}:{provider_status}",
+                       kind=provider_status, occurred_at=at,
+                       data={"sid": sid, "error_code": error_code})  # fmt: skip
+    if not first:
+        return False
+    message_status_apply(message=message, status=status, provider_status=provider_status,
+                         error_code=error_code, provider_message_id=sid, at=at)  # fmt: skip
+    _twilio_timeline(message, provider_status, error_code, at)
+    effect = sms_channel.number_effect(error_code) if status == S.FAILED else None
+    if effect and message.contact_point_id:
+        contact_point_mark(contact_point=message.contact_point, effect=effect,
+                           source=Source.CARRIER, method=f"Twilio error {error_code}",
+                           at=at, message=message)  # fmt: skip
+    return True
+
+
+def _twilio_timeline(message, provider_status, error_code, at):
+    status = TWILIO_STATUS[provider_status]
+    if status == S.DELIVERED:
+        _timeline(message, Event.Kind.MESSAGE_DELIVERED, "SMS delivered", at)
+    elif status == S.FAILED:
+        code = f" (error {error_code})" if error_code else ""
+        _timeline(message, Event.Kind.MESSAGE_BLOCKED, f"SMS {provider_status}{code}", at,
+                  {"error_code": error_code})  # fmt: skip
+    # queued/sent: the dispatcher already put "SMS sent" on the timeline.
+
+
+def sms_reply_record(*, from_number, body, sid, at=None, opt_out_type="", inbox=True):
+    """An inbound text for this office. STOP-family words (and Twilio's own opt-out
+    keyword handling) opt the number out at once; other replies go to the agent inbox
+    on the account that last texted the number. Returns what compliance did."""
+    at = at or timezone.now()
+    office_id = _office_id()
+    if not event_once(message=None, provider="twilio", event_key=f"inbound:{sid}",
+                      kind="inbound", occurred_at=at, office_id=office_id):  # fmt: skip
+        return "duplicate"
+    done = compliance.sms_inbound_record(from_number=from_number, body=body, received_at=at)
+    if opt_out_type.upper() == "STOP" and done != "opted_out":
+        # A custom opt-out keyword Twilio recognised for the sender.
+        for cp in ContactPoint.objects.filter(kind=ContactPoint.Kind.PHONE, value=from_number):
+            compliance.consent_record(contact_point=cp, channel="sms", kind="opt_out",
+                                      source=Source.SMS_REPLY, method="opt-out keyword reply",
+                                      effective_from=at)  # fmt: skip
+        done = "opted_out"
+    account = _account_for_number(from_number)
+    if account is None:
+        return done
+    if done == "none" and inbox:
+        WorkItem.objects.create(kind=WorkItem.Kind.INBOX, account=account, due_at=at,
+                                title="Text reply from the debtor", detail=body[:1000])  # fmt: skip
+    summary = {"opted_out": "Text reply: opt-out keyword; texts stopped",
+               "opted_in": "Text reply: opted back in to texts",
+               "review": "Text reply that may revoke consent: sent to review"}.get(
+        done, "Text reply received: in the agent inbox")  # fmt: skip
+    event_record(account=account, kind=Event.Kind.RESPONSE, summary=summary, channel="sms",
+                 occurred_at=at, data={"sid": sid, "result": done})  # fmt: skip
+    return done
+
+
+def _office_id():
+    from recovery import tenancy
+
+    return tenancy.current_office_id()
+
+
+def _account_for_number(number):
+    """The account whose SMS most recently went to this number, else the debtor's latest."""
+    last = (Message.objects.filter(channel="sms", contact_point__value=number)
+            .select_related("account").order_by("-created_at", "-id").first())  # fmt: skip
+    if last is not None:
+        return last.account
+    cp = ContactPoint.objects.filter(kind=ContactPoint.Kind.PHONE, value=number).first()
+    if cp is None:
+        return None
+    return Account.objects.filter(debtor_id=cp.debtor_id).order_by("-id").first()
+
+
+# ---------- email (anymail) ----------
+
+# anymail's normalised event types → (our status or None, what it means for the address)
+EMAIL_EVENTS = {
+    "queued": (S.SENT, None), "sent": (S.SENT, None),
+    "delivered": (S.DELIVERED, None), "opened": (S.DELIVERED, None),
+    "clicked": (S.DELIVERED, None),
+    "bounced": (S.FAILED, "bounced"), "rejected": (S.FAILED, None),
+    "failed": (S.FAILED, None), "deferred": (None, None),
+    "complained": (None, "opted_out"), "unsubscribed": (None, "opted_out"),
+}  # fmt: skip
+EMAIL_SUMMARY = {
+    "delivered": "Email delivered", "opened": "Email opened", "clicked": "Email link clicked",
+    "bounced": "Email bounced", "rejected": "Email rejected by the provider",
+    "failed": "Email failed", "deferred": "Email delivery delayed; the provider retries",
+    "complained": "Email reported as spam: no more email to this address",
+    "unsubscribed": "Unsubscribed from email",
+}  # fmt: skip
+EMAIL_TIMELINE = {"delivered": Event.Kind.MESSAGE_DELIVERED, "opened": Event.Kind.MESSAGE_DELIVERED,
+                  "clicked": Event.Kind.RESPONSE, "deferred": Event.Kind.MESSAGE_SENT}  # fmt: skip
+
+
+def email_event_key(event):
+    if event.event_id:
+        return f"email:{event.event_id}"
+    raw = "|".join(str(x) for x in (event.message_id, event.event_type, event.timestamp,
+                                    event.recipient, event.click_url))  # fmt: skip
+    return "email:h:" + hashlib.sha256(raw.encode()).hexdigest()
+
+
+def email_event_record(*, message, event, esp_name=""):
+    """One anymail tracking event for a message of this office."""
+    at = event.timestamp or timezone.now()
+    kind = event.event_type
+    status, effect = EMAIL_EVENTS.get(kind, (None, None))
+    if kind == "rejected" and event.reject_reason in ("bounced", "invalid"):
+        effect = "bounced"
+    elif kind == "rejected" and event.reject_reason in ("spam", "unsubscribed"):
+        effect = "opted_out"
+    data = {"esp": esp_name[:20], "reject_reason": event.reject_reason or ""}
+    if not event_once(message=message, provider="email", event_key=email_event_key(event),
+                      kind=kind, occurred_at=at, data=data):  # fmt: skip
+        return False
+    if status is not None:
+        message_status_apply(message=message, status=status, provider_status=kind, at=at)
+    if kind in EMAIL_SUMMARY:
+        timeline_kind = EMAIL_TIMELINE.get(kind, Event.Kind.MESSAGE_BLOCKED)
+        _timeline(message, timeline_kind, EMAIL_SUMMARY[kind], at, {"event": kind})
+    if effect and message.contact_point_id:
+        contact_point_mark(contact_point=message.contact_point, effect=effect,
+                           source=Source.EMAIL_EVENT, method=f"{esp_name or 'ESP'} {kind}",
+                           at=at, message=message)  # fmt: skip
+    return True

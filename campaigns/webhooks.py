@@ -1,0 +1,147 @@
+"""Provider webhooks for messages: Twilio status callbacks and inbound texts, and the
+receiver of anymail's tracking signal (anymail's own views verify the ESP's request).
+
+No login and no office in the URL: each handler finds the office through the escape
+hatch (the message, or the Twilio account the text came to), verifies the request with
+that office's secret, then works inside `tenancy.office_context`. A request that fails
+verification gets 403 and changes nothing. Twilio signs the exact public URL it called,
+so the URL is rebuilt from PUBLIC_BASE_URL, never from the (proxied) request.
+"""
+
+import logging
+
+from anymail.signals import tracking
+from django.conf import settings
+from django.dispatch import receiver
+from django.http import HttpResponse, HttpResponseForbidden
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+from twilio.request_validator import RequestValidator
+from twilio.twiml.messaging_response import MessagingResponse
+
+from campaigns import tracking as track
+from campaigns.channels import sms as sms_channel
+from campaigns.models import Message
+from debtors.models import ContactPoint
+from recovery import tenancy
+from recovery.models import Office, ProviderCredential
+
+logger = logging.getLogger(__name__)
+
+
+def public_url(request):
+    return settings.PUBLIC_BASE_URL.rstrip("/") + request.get_full_path()
+
+
+def twilio_signature_valid(request, auth_token):
+    signature = request.headers.get("X-Twilio-Signature", "")
+    if not auth_token or not signature:
+        return False
+    return RequestValidator(auth_token).validate(public_url(request), request.POST, signature)
+
+
+@csrf_exempt
+@require_POST
+def twilio_status(request):
+    """Twilio's status callback for one outbound text (our message id is in `m`)."""
+    ref, sid = request.GET.get("m", ""), request.POST.get("MessageSid", "")
+    with tenancy.all_offices("Twilio status callback: find the message's office"):
+        found = Message.objects.filter(channel="sms")
+        if ref.isdigit():
+            found = found.filter(pk=int(ref))
+        elif sid:
+            found = found.filter(provider_message_id=sid)
+        else:
+            found = found.none()
+        row = found.values("pk", "office_id").first()
+    if row is None:
+        # Nothing of ours; answer Twilio only if the request is genuine.
+        if twilio_signature_valid(request, sms_channel.platform_config().auth_token):
+            return HttpResponse()
+        return HttpResponseForbidden()
+    with tenancy.office_context(row["office_id"]):
+        config = sms_channel.office_config(row["office_id"])
+    if not twilio_signature_valid(request, config.auth_token):
+        return HttpResponseForbidden()
+    with tenancy.office_context(row["office_id"]):
+        message = Message.objects.select_related("account", "contact_point").get(pk=row["pk"])
+        track.twilio_status_record(message=message, params=request.POST)
+    return HttpResponse()
+
+
+def _inbound_offices(account_sid):
+    """(auth token, office ids) for a Twilio account: the offices with their own
+    credentials for it, plus, for the platform's account, every office using it."""
+    platform = sms_channel.platform_config()
+    with tenancy.all_offices("inbound SMS: which offices use this Twilio account"):
+        own = {
+            c.office_id: sms_channel.config_from_secrets(c.secrets)
+            for c in ProviderCredential.objects.filter(provider=ProviderCredential.Provider.TWILIO)
+        }
+        offices = [oid for oid, cfg in own.items() if cfg and cfg.account_sid == account_sid]
+        token = own[offices[0]].auth_token if offices else ""
+        if account_sid and account_sid == platform.account_sid:
+            token = platform.auth_token
+            with_own = [oid for oid, cfg in own.items() if cfg]
+            offices += list(Office.objects.filter(is_active=True).exclude(pk__in=with_own)
+                            .values_list("pk", flat=True))  # fmt: skip
+    return token, offices
+
+
+def _twiml():
+    return HttpResponse(str(MessagingResponse()), content_type="text/xml")
+
+
+@csrf_exempt
+@require_POST
+def twilio_inbound(request):
+    """A text to one of our numbers. STOP-family words opt the number out at once in
+    every office that texts it from this Twilio account (the carrier blocks that sender
+    for the number anyway); anything else goes to the inbox of the office that texted it
+    last. Answers empty TwiML: no automatic reply beyond what Twilio itself sends."""
+    params = request.POST
+    token, office_ids = _inbound_offices(params.get("AccountSid", ""))
+    if not twilio_signature_valid(request, token):
+        return HttpResponseForbidden()
+    number, body, sid = params.get("From", ""), params.get("Body", ""), params.get("MessageSid", "")
+    with tenancy.all_offices("inbound SMS: offices that hold this number"):
+        holding = set(
+            ContactPoint.objects.filter(kind=ContactPoint.Kind.PHONE, value=number,
+                                        office_id__in=office_ids)
+            .values_list("office_id", flat=True)
+        )  # fmt: skip
+        latest = (
+            Message.objects.filter(channel="sms", contact_point__value=number,
+                                   office_id__in=holding)
+            .order_by("-created_at", "-id").values_list("office_id", flat=True).first()
+        )  # fmt: skip
+    inbox_office = latest or (min(holding) if holding else None)
+    for office_id in sorted(holding):
+        with tenancy.office_context(office_id):
+            track.sms_reply_record(from_number=number, body=body, sid=sid,
+                                   opt_out_type=params.get("OptOutType", ""),
+                                   inbox=office_id == inbox_office)  # fmt: skip
+    return _twiml()
+
+
+@receiver(tracking, dispatch_uid="campaigns.email_tracking")
+def email_tracking(sender, event, esp_name, **kwargs):
+    """anymail's tracking signal (the ESP's request is verified by anymail's view).
+    Raising here makes the ESP retry, which is safe: events are applied once."""
+    metadata = event.metadata or {}
+    office_ref = str(metadata.get("office_id", ""))
+    message_ref = str(metadata.get("message_id", ""))
+    with tenancy.all_offices("email tracking event: find the message's office"):
+        found = Message.objects.filter(channel="email")
+        if office_ref.isdigit() and message_ref.isdigit():
+            found = found.filter(pk=int(message_ref), office_id=int(office_ref))
+        elif event.message_id:
+            found = found.filter(provider_message_id=str(event.message_id))
+        else:
+            found = found.none()
+        row = found.values("pk", "office_id").first()
+    if row is None:
+        return  # not one of our outbox messages (an invitation, a password reset)
+    with tenancy.office_context(row["office_id"]):
+        message = Message.objects.select_related("account", "contact_point").get(pk=row["pk"])
+        track.email_event_record(message=message, event=event, esp_name=esp_name)
