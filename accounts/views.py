@@ -11,6 +11,7 @@ from django.views.decorators.vary import vary_on_headers
 from accounts import selectors, services
 from accounts.models import Account, AccountStatus, Creditor
 from compliance.views import account_card_context
+from payments.views import account_money_context
 from recovery.access import ALL_ROLES, STAFF_ROLES, office_view
 
 PAGE_SIZE = 50
@@ -75,5 +76,6 @@ def account_detail(request, account_id):
         "co_obligors": account.co_obligors.select_related("debtor"),
         # Holds in force, disputes, consents, notices, decisions and the quick actions.
         **account_card_context(request, account),
+        **account_money_context(request, account),
     }
     return render(request, "accounts/account_detail.html", context)

@@ -1,0 +1,346 @@
+"""A payment's effect on the books: applying it when the money arrives, taking it back
+when it is refunded, charged back or returned. Each runs in one transaction, locks the
+payment and then the debtor's accounts in id order, and is a no-op when repeated, so a
+webhook delivered twice or out of order changes nothing the second time."""
+
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import ZERO, Account, AccountStatus, Event, Transaction
+from accounts.services import account_transition, event_record, ledger_post, ledger_reverse
+from compliance.models import Dispute
+from payments.allocation import COMPONENTS, AccountBalances, allocate
+from payments.models import Installment, Payment, PaymentPlan, PromiseToPay
+from recovery.models import WorkItem
+
+PAID_LIKE = {AccountStatus.PAID, AccountStatus.SETTLED}
+DISPUTING = (Dispute.Status.OPEN, Dispute.Status.VERIFIED)
+
+
+def _locked(payment):
+    return Payment.objects.select_for_update().select_related("account").get(pk=payment.pk)
+
+
+def _debtor_accounts(debtor_id):
+    """The debtor's accounts, locked in id order (the one lock order for payments)."""
+    return {
+        a.id: a
+        for a in Account.objects.select_for_update()
+        .filter(debtor_id=debtor_id)
+        .select_related("creditor")
+        .order_by("id")
+    }
+
+
+def _balances(accounts):
+    disputed = set(
+        Dispute.objects.filter(account_id__in=accounts, status__in=DISPUTING).values_list(
+            "account_id", flat=True
+        )
+    )
+    return [
+        AccountBalances(
+            account_id=a.id,
+            balances={
+                "principal": a.principal_balance,
+                "interest": a.interest_balance,
+                "fees": a.fees_balance,
+            },
+            order=tuple(a.creditor.allocation_order or ()),
+            disputed=a.id in disputed or a.status == AccountStatus.DISPUTED,
+            opened_on=a.placed_at,
+        )
+        for a in accounts.values()
+    ]
+
+
+@transaction.atomic
+def payment_processing(*, payment, reference=""):
+    """The debtor paid by bank debit (ACH): the money is on its way, not yet here."""
+    payment = _locked(payment)
+    if payment.status != Payment.Status.PENDING:
+        return payment
+    payment.status = Payment.Status.PROCESSING
+    payment.gateway_reference = reference or payment.gateway_reference
+    payment.save(update_fields=["status", "gateway_reference"])
+    event_record(
+        account=payment.account,
+        kind=Event.Kind.PAYMENT,
+        summary=f"Bank payment of {payment.amount} started; it takes a few days to clear",
+        amount=payment.amount,
+        data={"payment_id": payment.id, "status": "processing"},
+    )
+    return payment
+
+
+@transaction.atomic
+def payment_succeeded(*, payment, reference="", received_at=None, actor=None):
+    """The money arrived: apply it to the ledger, move statuses, keep plans and
+    promises, queue the receipt. Repeating it is a no-op."""
+    payment = _locked(payment)
+    if payment.status not in (Payment.Status.PENDING, Payment.Status.PROCESSING):
+        return payment
+    accounts = _debtor_accounts(payment.account.debtor_id)
+    allocation = allocate(
+        payment.amount,
+        _balances(accounts),
+        direction=payment.direction or None,
+        primary_id=None if payment.direction else payment.account_id,
+    )
+    today = payment.account.office.today()
+    for account_id, parts in allocation.applied.items():
+        account = accounts[account_id]
+        ledger_post(
+            account=account,
+            kind=Transaction.Kind.PAYMENT,
+            **{c: -parts.get(c, ZERO) for c in COMPONENTS},
+            memo=f"Payment {payment.id} ({payment.get_method_display()})",
+            effective_date=today,
+            created_by=actor,
+            payment=payment,
+        )
+        applied = sum(parts.values(), ZERO)
+        event_record(
+            account=account,
+            kind=Event.Kind.PAYMENT,
+            actor=actor,
+            summary=f"Payment of {applied} received ({payment.get_method_display()})",
+            amount=applied,
+            channel=payment.source,
+            data={"payment_id": payment.id, "parts": {k: str(v) for k, v in parts.items()}},
+        )
+    payment.status = Payment.Status.SUCCEEDED
+    payment.unapplied_amount = allocation.unapplied
+    payment.gateway_reference = reference or payment.gateway_reference
+    payment.received_at = received_at or timezone.now()
+    payment.save(update_fields=["status", "unapplied_amount", "gateway_reference", "received_at"])
+    touched = set(allocation.applied)
+    if payment.settles_account:
+        _settle(payment, accounts[payment.account_id], actor=actor)
+        touched.add(payment.account_id)
+    for account_id in allocation.applied:
+        account = accounts[account_id]
+        if account.balance == ZERO and account.status not in PAID_LIKE:
+            account_transition(
+                account=account, status=AccountStatus.PAID, actor=actor, reason="Paid in full"
+            )
+        _promises_kept(account)
+    if payment.installment_id:
+        _installment_paid(payment, actor=actor)
+    if allocation.unapplied > ZERO:
+        WorkItem.objects.create(
+            kind=WorkItem.Kind.REVIEW,
+            account=payment.account,
+            title=f"Refund an overpayment of {allocation.unapplied} (payment {payment.id})",
+            detail="More was paid than is owed. The difference is held as a credit; "
+            "refund it to the debtor.",
+            due_at=timezone.now() + timezone.timedelta(days=2),
+        )
+    from payments.tasks import account_closure_letter, payment_receipt
+
+    office_id, payment_id = payment.office_id, payment.id
+    transaction.on_commit(lambda: payment_receipt.delay(office_id, payment_id))
+    closed = Account.objects.filter(
+        pk__in=touched | {payment.account_id}, status__in=PAID_LIKE
+    ).values_list("id", flat=True)
+    for account_id in closed:
+        transaction.on_commit(
+            lambda account_id=account_id: account_closure_letter.delay(office_id, account_id)
+        )
+    return payment
+
+
+def _settle(payment, account, *, actor):
+    """Forgive what a settlement leaves and mark the account settled."""
+    rest = {
+        "principal": account.principal_balance,
+        "interest": account.interest_balance,
+        "fees": account.fees_balance,
+    }
+    if any(v > ZERO for v in rest.values()):
+        ledger_post(
+            account=account,
+            kind=Transaction.Kind.ADJUSTMENT,
+            **{c: -max(v, ZERO) for c, v in rest.items()},
+            memo=f"Settled: balance forgiven after payment {payment.id}",
+            created_by=actor,
+            payment=payment,
+        )
+    if account.status != AccountStatus.SETTLED:
+        account_transition(
+            account=account,
+            status=AccountStatus.SETTLED,
+            actor=actor,
+            reason=f"Settled in full by payment {payment.id}",
+        )
+
+
+def _promises_kept(account):
+    """An open promise is kept once the payments since it was made reach its amount."""
+    from django.db.models import Sum
+
+    for promise in PromiseToPay.objects.filter(account=account, status="open"):
+        paid = (
+            Transaction.objects.filter(
+                account=account, kind=Transaction.Kind.PAYMENT, posted_at__gte=promise.created_at
+            ).aggregate(s=Sum("principal") + Sum("interest") + Sum("fees"))["s"]
+            or ZERO
+        )
+        if -paid >= promise.amount:
+            promise.status = PromiseToPay.Status.KEPT
+            promise.resolved_at = timezone.now()
+            promise.save(update_fields=["status", "resolved_at"])
+            event_record(
+                account=account,
+                kind=Event.Kind.PROMISE,
+                summary=f"Promise to pay {promise.amount} by {promise.due_date} kept",
+                amount=promise.amount,
+                data={"promise_id": promise.id, "status": "kept"},
+            )
+
+
+def _installment_paid(payment, *, actor):
+    from payments.services.plans import plan_complete_if_done
+
+    installment = Installment.objects.select_for_update().get(pk=payment.installment_id)
+    installment.paid_amount += payment.amount - payment.unapplied_amount
+    if installment.paid_amount >= installment.amount:
+        installment.status = Installment.Status.PAID
+    installment.save(update_fields=["paid_amount", "status"])
+    plan_complete_if_done(plan=installment.plan, actor=actor)
+
+
+@transaction.atomic
+def payment_failed(*, payment, message=""):
+    """The payment did not go through (declined, expired, ACH failed before clearing).
+    A payment that had already been applied is reversed instead."""
+    payment = _locked(payment)
+    if payment.status == Payment.Status.SUCCEEDED:
+        return payment_reverse(payment=payment, reason=message or "Payment failed", kind="failed")
+    if payment.status not in (Payment.Status.PENDING, Payment.Status.PROCESSING):
+        return payment
+    payment.status = Payment.Status.FAILED
+    payment.failure_message = message[:300]
+    payment.save(update_fields=["status", "failure_message"])
+    event_record(
+        account=payment.account,
+        kind=Event.Kind.PAYMENT,
+        summary=(
+            f"Payment of {payment.amount} did not go through" + (f": {message}" if message else "")
+        )[:300],
+        amount=payment.amount,
+        data={"payment_id": payment.id, "status": "failed"},
+    )
+    return payment
+
+
+def _net_applied(payment):
+    """What of this payment still sits in each account's ledger, by component."""
+    net = {}
+    for row in (
+        Transaction.objects.filter(payment=payment)
+        .select_related("reverses")
+        .exclude(kind=Transaction.Kind.ADJUSTMENT)
+    ):
+        if row.kind == Transaction.Kind.REVERSAL and row.reverses_id is not None:
+            # A reversal of the settlement adjustment is not money going back.
+            if row.reverses.kind == Transaction.Kind.ADJUSTMENT:
+                continue
+        parts = net.setdefault(row.account_id, dict.fromkeys(COMPONENTS, ZERO))
+        for c in COMPONENTS:
+            parts[c] -= getattr(row, c)
+    return net
+
+
+@transaction.atomic
+def payment_reverse(*, payment, reason, kind="refund", amount=None, actor=None):
+    """Take money back out of the books: a refund (whole or part), a chargeback, a
+    returned check, a bank debit that failed after all. `amount` None means all of it.
+    The credit (unapplied money) goes first, then the ledger, principal first."""
+    payment = _locked(payment)
+    if payment.status != Payment.Status.SUCCEEDED:
+        return payment
+    outstanding = payment.amount - payment.refunded_amount
+    amount = outstanding if amount is None else Decimal(amount)
+    if amount <= ZERO:
+        return payment
+    if amount > outstanding:
+        raise ValidationError(
+            f"Only {outstanding} of this payment is left to take back, not {amount}."
+        )
+    accounts = _debtor_accounts(payment.account.debtor_id)
+    from_credit = min(payment.unapplied_amount, amount)
+    left = amount - from_credit
+    for account_id, parts in sorted(_net_applied(payment).items()):
+        if left <= ZERO:
+            break
+        back = {}
+        for c in reversed(COMPONENTS):  # principal, interest, fees
+            take = min(parts[c], left)
+            if take > ZERO:
+                back[c] = take
+                left -= take
+        if not back:
+            continue
+        account = accounts[account_id]
+        ledger_post(
+            account=account,
+            kind=Transaction.Kind.REVERSAL,
+            **back,
+            memo=f"{kind.title()}: payment {payment.id} — {reason}"[:200],
+            created_by=actor,
+            payment=payment,
+        )
+        taken = sum(back.values(), ZERO)
+        event_record(
+            account=account,
+            kind=Event.Kind.REVERSAL,
+            actor=actor,
+            summary=f"{_REVERSAL_LABEL[kind]} of {taken}: {reason}"[:300],
+            amount=taken,
+            data={"payment_id": payment.id, "kind": kind},
+        )
+    payment.unapplied_amount -= from_credit
+    payment.refunded_amount += amount
+    whole = payment.refunded_amount == payment.amount
+    if whole:
+        payment.status = Payment.Status.REFUNDED if kind == "refund" else Payment.Status.REVERSED
+        payment.failure_message = reason[:300]
+        for adjustment in Transaction.objects.filter(
+            payment=payment, kind=Transaction.Kind.ADJUSTMENT, reversed_by__isnull=True
+        ):
+            ledger_reverse(entry=adjustment, memo=f"Settlement undone: {reason}"[:200])
+    payment.save(update_fields=["unapplied_amount", "refunded_amount", "status", "failure_message"])
+    for account in accounts.values():
+        account.refresh_from_db(fields=["principal_balance", "interest_balance", "fees_balance"])
+        if account.status in PAID_LIKE and account.balance > ZERO:
+            account_transition(
+                account=account,
+                status=AccountStatus.ACTIVE,
+                actor=actor,
+                reason=f"Payment {payment.id} taken back: {reason}"[:200],
+            )
+    if payment.installment_id and kind != "refund":
+        installment = Installment.objects.select_for_update().get(pk=payment.installment_id)
+        installment.paid_amount = max(installment.paid_amount - amount, ZERO)
+        if installment.paid_amount < installment.amount and installment.status == "paid":
+            installment.status = Installment.Status.SCHEDULED
+            installment.next_attempt_on = payment.account.office.today()
+        installment.save(update_fields=["paid_amount", "status", "next_attempt_on"])
+        plan = installment.plan
+        if plan.status == PaymentPlan.Status.COMPLETED:
+            plan.status = PaymentPlan.Status.ACTIVE
+            plan.ended_at = None
+            plan.save(update_fields=["status", "ended_at"])
+    return payment
+
+
+_REVERSAL_LABEL = {
+    "refund": "Refund",
+    "chargeback": "Chargeback",
+    "returned": "Returned payment",
+    "failed": "Bank payment failed",
+}

@@ -1,0 +1,237 @@
+"""Applying Stripe's webhook events, each exactly once.
+
+The webhook view has verified the signature; here the event finds its office (from the
+metadata we put on every session and PaymentIntent, else through the payment's
+PaymentIntent id via the escape hatch), is recorded under a unique (office, event id),
+and is applied by comparing states, not by trusting arrival order: a refund or a
+dispute that arrives before the success first applies the success it implies, and a
+payment never moves back from a final state."""
+
+import logging
+
+import stripe
+from django.conf import settings
+from django.db import IntegrityError, transaction
+
+from payments.gateways import from_minor, stripe_config
+from payments.models import GatewayEvent, Payment
+from payments.services.apply import (
+    payment_failed,
+    payment_processing,
+    payment_reverse,
+    payment_succeeded,
+)
+from recovery import tenancy
+
+logger = logging.getLogger(__name__)
+
+
+def _intent_id(obj):
+    if obj.get("object") == "payment_intent":
+        return obj.get("id")
+    intent = obj.get("payment_intent")
+    return intent.get("id") if isinstance(intent, dict) else intent
+
+
+def _intent_metadata(intent, *, api_key, account):
+    """Stripe copies no metadata from a PaymentIntent onto its charges and disputes: when
+    such an event arrives before we know the PaymentIntent, ask Stripe for it."""
+    if not api_key:
+        return {}
+    client = stripe.StripeClient(api_key, max_network_retries=2)
+    options = {"stripe_account": account} if account else {}
+    try:
+        found = client.v1.payment_intents.retrieve(intent, options=options)
+    except stripe.StripeError:
+        logger.warning("stripe webhook: PaymentIntent lookup failed", extra={"intent": intent})
+        return {}
+    return found.to_dict().get("metadata") or {}
+
+
+def _office_of(obj, *, connected_account, office_hint):
+    metadata = obj.get("metadata") or {}
+    if str(metadata.get("office_id", "")).isdigit():
+        return int(metadata["office_id"])
+    intent = _intent_id(obj)
+    if not intent:
+        return office_hint
+    with tenancy.all_offices("Stripe webhook: the PaymentIntent names the payment's office"):
+        known = (
+            Payment.objects.filter(gateway=Payment.Gateway.STRIPE, gateway_reference=intent)
+            .values_list("office_id", flat=True)
+            .first()
+        )
+    if known is not None:
+        return known
+    if office_hint is not None:
+        return office_hint
+    metadata = _intent_metadata(
+        intent, api_key=settings.STRIPE_SECRET_KEY, account=connected_account
+    )
+    obj.setdefault("metadata", {}).update(metadata)
+    return int(metadata["office_id"]) if str(metadata.get("office_id", "")).isdigit() else None
+
+
+def _payment_of(obj):
+    metadata = obj.get("metadata") or {}
+    if str(metadata.get("payment_id", "")).isdigit():
+        found = Payment.objects.filter(pk=int(metadata["payment_id"])).first()
+        if found is not None:
+            return found
+    intent = _intent_id(obj)
+    if intent:
+        return Payment.objects.filter(gateway_reference=intent).first()
+    return None
+
+
+def stripe_event_apply(event, *, office_hint=None):
+    """Apply one verified event; returns a short outcome for the log and the response.
+    `office_hint` is the office whose own endpoint received it."""
+    event = event.to_dict()
+    obj = event["data"]["object"]
+    office_id = _office_of(obj, connected_account=event.get("account"), office_hint=office_hint)
+    if office_id is None:
+        return "ignored: not one of our payments"
+    with tenancy.office_context(office_id):
+        config = stripe_config(office_id)
+        if config is not None and bool(event.get("livemode")) != config.api_key.startswith(
+            ("sk_live", "rk_live")
+        ):
+            return "ignored: live/test mode does not match this office's key"
+        payment = _payment_of(obj)
+        if payment is None and _intent_id(obj) and not (obj.get("metadata") or {}):
+            config_key = config.api_key if config else ""
+            obj["metadata"] = _intent_metadata(
+                _intent_id(obj), api_key=config_key, account=config.account if config else None
+            )
+            payment = _payment_of(obj)
+        try:
+            with transaction.atomic():
+                record = GatewayEvent.objects.create(
+                    gateway="stripe",
+                    event_id=event["id"],
+                    event_type=event["type"],
+                    payment=payment,
+                )
+        except IntegrityError:
+            return "duplicate: already applied"
+        if event["type"] == "checkout.session.completed" and obj.get("mode") == "setup":
+            outcome = _setup_completed(obj, config)
+        elif payment is None:
+            outcome = "ignored: no payment matches"
+        else:
+            outcome = _apply(event["type"], obj, payment)
+        record.outcome = outcome[:200]
+        record.save(update_fields=["outcome"])
+        logger.info(
+            "stripe event applied",
+            extra={
+                "event_type": event["type"],
+                "payment_id": getattr(payment, "id", None),
+                "outcome": outcome,
+            },
+        )
+        return outcome
+
+
+def _succeed_from_charge(payment, obj):
+    """A charge event implies the payment succeeded, whatever arrived first."""
+    if payment.status in (Payment.Status.PENDING, Payment.Status.PROCESSING) and (
+        obj.get("paid") or obj.get("status") == "succeeded" or obj.get("object") == "dispute"
+    ):
+        payment_succeeded(payment=payment, reference=_intent_id(obj) or "")
+        payment.refresh_from_db()
+
+
+def _apply(kind, obj, payment):
+    intent = _intent_id(obj) or ""
+    if kind in ("checkout.session.completed", "checkout.session.async_payment_succeeded"):
+        if obj.get("payment_status") == "paid":
+            payment_succeeded(payment=payment, reference=intent)
+            return "succeeded"
+        payment_processing(payment=payment, reference=intent)
+        return "processing: the bank payment has not cleared yet"
+    if kind == "checkout.session.async_payment_failed":
+        payment_failed(payment=payment, message="The bank payment failed.")
+        return "failed: bank payment"
+    if kind == "checkout.session.expired":
+        payment_failed(payment=payment, message="The payment page expired before payment.")
+        return "expired"
+    if kind == "payment_intent.succeeded":
+        payment_succeeded(payment=payment, reference=intent)
+        return "succeeded"
+    if kind == "payment_intent.processing":
+        payment_processing(payment=payment, reference=intent)
+        return "processing"
+    if kind == "payment_intent.payment_failed":
+        error = (obj.get("last_payment_error") or {}).get("message") or "The payment failed."
+        if payment.source == "autopay" or payment.status == Payment.Status.PROCESSING:
+            payment_failed(payment=payment, message=error)
+            return "failed"
+        # In a Checkout Session a declined card is one attempt: the debtor may try again.
+        return "attempt declined; the checkout stays open"
+    if kind == "charge.refunded":
+        _succeed_from_charge(payment, obj)
+        refunded = from_minor(obj.get("amount_refunded", 0), payment.currency)
+        delta = refunded - payment.refunded_amount
+        if delta <= 0:
+            return "refund already applied"
+        payment_reverse(payment=payment, amount=delta, kind="refund", reason="Refunded")
+        return f"refunded {delta}"
+    if kind == "charge.dispute.created":
+        _succeed_from_charge(payment, obj)
+        amount = min(
+            from_minor(obj.get("amount", 0), payment.currency),
+            payment.amount - payment.refunded_amount,
+        )
+        if amount <= 0:
+            return "nothing left to reverse"
+        reason = f"Card dispute opened ({obj.get('reason') or 'no reason given'})"
+        payment_reverse(payment=payment, amount=amount, kind="chargeback", reason=reason)
+        return f"charged back {amount}"
+    if kind == "charge.dispute.closed":
+        if obj.get("status") != "won":
+            return f"dispute closed: {obj.get('status')}"
+        return _dispute_won(payment, obj)
+    return f"ignored: {kind} is not used"
+
+
+def _dispute_won(payment, obj):
+    """The office won the card dispute: the money comes back as a new payment."""
+    won = Payment.objects.filter(idempotency_key=f"dispute-won-{obj['id']}").first()
+    if won is not None:
+        return "dispute win already applied"
+    won = Payment.objects.create(
+        account=payment.account,
+        debtor_id=payment.debtor_id,
+        amount=from_minor(obj.get("amount", 0), payment.currency),
+        currency=payment.currency,
+        method=payment.method,
+        gateway=Payment.Gateway.STRIPE,
+        gateway_reference=f"{obj['id']}",
+        source=payment.source,
+        idempotency_key=f"dispute-won-{obj['id']}",
+    )
+    payment_succeeded(payment=won)
+    return f"dispute won: {won.amount} re-applied as payment {won.id}"
+
+
+def _setup_completed(obj, config):
+    """The debtor saved a payment method for a plan's autopay."""
+    from payments.gateways.stripe import StripeGateway
+    from payments.models import PaymentPlan
+    from payments.services.autopay import autopay_attach
+
+    plan_id = str((obj.get("metadata") or {}).get("plan_id", ""))
+    plan = PaymentPlan.objects.filter(pk=int(plan_id)).first() if plan_id.isdigit() else None
+    if plan is None or config is None or not obj.get("setup_intent"):
+        return "ignored: no plan matches"
+    customer, method, label = StripeGateway(config).saved_method(obj["setup_intent"])
+    autopay_attach(
+        plan=plan,
+        gateway="stripe",
+        method_reference=method,
+        label=label,
+        customer_reference=customer or obj.get("customer") or "",
+    )
+    return f"autopay set up for plan {plan.id}"
