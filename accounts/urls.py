@@ -1,10 +1,13 @@
 from django.urls import path
 
 from accounts import import_views, views
+from portal.views import staff as portal_staff
 
 urlpatterns = [
     path("", views.account_list, name="account_list"),
     path("<int:account_id>/", views.account_detail, name="account_detail"),
+    # The office's side of the debtor's portal conversation.
+    path("<int:account_id>/messages/", portal_staff.conversation, name="staff_conversation"),
     path("imports/", import_views.import_list, name="import_list"),
     path("imports/new/", import_views.import_new, name="import_new"),
     path("imports/<int:import_id>/", import_views.import_detail, name="import_detail"),

@@ -1,0 +1,1 @@
+"""The portal's pages: thin (parse, call a service or selector, render)."""
