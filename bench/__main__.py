@@ -13,6 +13,8 @@ import sys
 REGISTRY = {
     "generate": "bench.generate",
     "gate": "bench.gate",
+    "import": "bench.imports",
+    "webhooks": "bench.webhooks",
 }
 
 USAGE = f"""usage: python -m bench <name> [options] | all [options]
