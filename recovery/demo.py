@@ -110,6 +110,9 @@ def seed(*, accounts_per_office=2500, seed=2026, stdout=None):
             office = _office(spec)
             with tenancy.office_context(office.id):
                 _OfficeSeeder(office, spec, rng, accounts_per_office).run()
+            from campaigns.library import starter_templates_create
+
+            starter_templates_create(office=office)
         created.append(spec["slug"])
         if stdout:
             stdout.write(f"Seeded {spec['name']} with {accounts_per_office} accounts")
@@ -602,50 +605,50 @@ class _OfficeSeeder:
         Note.objects.bulk_create(notes, batch_size=2000)
 
     def _plans(self, accounts):
+        """Plans agreed in the last weeks, first payment still ahead: the daily sweep
+        then reminds, charges and breaks them as time passes, as it would for real."""
+        from payments.models import PlanPolicy
+        from payments.selectors import installments_for
+
+        PlanPolicy.objects.get_or_create(office=self.office, creditor=None)
         rng = self.rng
-        installments = []
-        plans = []
+        today = timezone.localdate()
+        plans, schedules = [], []
         for account in accounts:
             balance = account.balance
             count = rng.choice([3, 6, 8, 12])
-            amount = max(money(balance / count), Decimal("25.00"))
-            start = (account.placed_at + timedelta(days=30)).date()
+            if balance < count * Decimal("0.01"):
+                continue
+            amounts = installments_for(balance, count)
+            start = today + timedelta(days=rng.randint(1, 25))
             plans.append(
                 PaymentPlan(
                     office=self.office,
                     account=account,
                     status=PaymentPlan.Status.ACTIVE,
+                    source=rng.choice(["agent", "portal"]),
                     total_amount=balance,
-                    installment_amount=amount,
+                    balance_at_start=balance,
+                    installment_amount=amounts[0],
                     installment_count=count,
                     frequency=PaymentPlan.Frequency.MONTHLY,
                     start_date=start,
-                    autopay=rng.random() < 0.5,
-                    created_at=account.placed_at + timedelta(days=25),
+                    created_at=self.now - timedelta(days=rng.randint(1, 20)),
                 )
             )
+            schedules.append(amounts)
         plans = PaymentPlan.objects.bulk_create(plans, batch_size=1000)
-        today = timezone.localdate()
-        for plan in plans:
-            remaining = plan.total_amount
-            for seq in range(1, plan.installment_count + 1):
-                amount = plan.installment_amount if seq < plan.installment_count else remaining
-                remaining -= amount
-                due = plan.start_date + timedelta(days=30 * (seq - 1))
-                installments.append(
-                    Installment(
-                        office=self.office,
-                        plan=plan,
-                        sequence=seq,
-                        due_date=due,
-                        amount=max(amount, CENT),
-                        status="scheduled"
-                        if due >= today
-                        else "missed"
-                        if rng.random() < 0.1
-                        else "scheduled",
-                    )
-                )
+        installments = [
+            Installment(
+                office=self.office,
+                plan=plan,
+                sequence=seq,
+                due_date=plan.start_date + timedelta(days=30 * (seq - 1)),
+                amount=amount,
+            )
+            for plan, amounts in zip(plans, schedules, strict=True)
+            for seq, amount in enumerate(amounts, start=1)
+        ]
         Installment.objects.bulk_create(installments, batch_size=2000)
 
     def _notices(self, accounts):

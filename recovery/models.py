@@ -11,6 +11,7 @@ import zoneinfo
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
@@ -110,6 +111,10 @@ class Office(models.Model):
     def __str__(self):
         return self.name
 
+    def today(self):
+        """The date it is now in the office's own time zone (what its staff call today)."""
+        return timezone.localdate(timezone=zoneinfo.ZoneInfo(self.time_zone))
+
 
 class Role(models.TextChoices):
     AGENT = "agent", "Collection agent"
@@ -199,6 +204,34 @@ class ApiKey(TenantModel):
     @staticmethod
     def hash_key(key):
         return hashlib.sha256(key.encode()).hexdigest()
+
+    @property
+    def is_revoked(self):
+        return self.revoked_at is not None
+
+
+class IdempotencyRecord(TenantModel):
+    """The stored answer to an API POST sent with an `Idempotency-Key` header, so a
+    client's retry gets the same answer instead of doing the work twice. Keys belong to
+    the API key that sent them; a record holds what the API answered, never more."""
+
+    api_key = models.ForeignKey(ApiKey, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    method = models.CharField(max_length=10)
+    path = models.CharField(max_length=500)
+    # SHA-256 of the request body (JSON canonicalised), to tell a retry from a reuse.
+    request_hash = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField()
+    response = models.JSONField(encoder=DjangoJSONEncoder)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["office", "api_key", "key"], name="idempotency_key_per_api_key"
+            )
+        ]
+        indexes = [models.Index(fields=["office", "created_at"])]
 
 
 class ProviderCredential(TenantModel):

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from recovery import tenancy
-from recovery.models import Invitation, Membership, Office, Role, User, WorkItem
+from recovery.models import ApiKey, Invitation, Membership, Office, Role, User, WorkItem
 
 
 @transaction.atomic
@@ -23,6 +23,9 @@ def office_create(*, name, slug=None, **fields):
     office = Office(name=name, slug=slugify(slug or name)[:60], **fields)
     office.full_clean()
     office.save()
+    from campaigns.library import starter_templates_create
+
+    starter_templates_create(office=office)  # a new office starts with kind words
     return office
 
 
@@ -159,3 +162,29 @@ def work_items_escalate_overdue(*, office_id):
     count = WorkItem.objects.filter(status=WorkItem.Status.OPEN, due_at__lt=timezone.now()).count()
     cache.set(overdue_cache_key(office_id), count, timeout=3600)
     return count
+
+
+# ---------- API keys ----------------------------------------------------------------
+
+
+@transaction.atomic
+def api_key_create(*, name, creditor=None):
+    """A new API key for the office in context, optionally restricted to one creditor.
+    Returns (ApiKey, key): only a hash is stored, so the key is shown this once."""
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": "Give the key a name that says which integration uses it."})
+    prefix, key = ApiKey.generate()
+    api_key = ApiKey.objects.create(
+        name=name[:100], prefix=prefix, key_hash=ApiKey.hash_key(key), creditor=creditor
+    )
+    return api_key, key
+
+
+@transaction.atomic
+def api_key_revoke(*, api_key):
+    """Stop a key from working, at once and for good (its record stays for the audit)."""
+    if api_key.revoked_at is None:
+        api_key.revoked_at = timezone.now()
+        ApiKey.objects.filter(pk=api_key.pk).update(revoked_at=api_key.revoked_at)
+    return api_key

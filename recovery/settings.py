@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and Redoc as static files: no CDN
     "django_filters",
     "django_htmx",
     "anymail",
@@ -65,6 +66,7 @@ INSTALLED_APPS = [
     "payments",
     "campaigns",
     "compliance",
+    "portal",
 ]
 
 MIDDLEWARE = [
@@ -110,8 +112,15 @@ DATABASES = {
 }
 # One transaction per request: the office is set inside it (see recovery.tenancy).
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+# Persistent connections: a new one per request costs more than a webhook's own work.
+# Safe: the office is set per transaction, never per connection.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 IS_POSTGRES = DATABASES["default"]["ENGINE"].endswith(("postgresql", "postgis"))
+if not IS_POSTGRES:
+    # SQLite (the demo) cannot enforce "one row per office with no creditor" unique
+    # constraints (NULLS NOT DISTINCT); production runs on PostgreSQL, which does.
+    SILENCED_SYSTEM_CHECKS = ["models.W047"]
 # PostgreSQL roles (see recovery/rls.py and bin/setup_db_roles.py): the application role
 # has no BYPASSRLS; tenancy.all_offices switches to the maintenance role for a block.
 DATABASE_APP_ROLE = env.str("DATABASE_APP_ROLE", default="recovery_app")
@@ -221,6 +230,8 @@ CELERY_ENABLE_UTC = True
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BEAT_SCHEDULE = {
     "beat-tick": {"task": "recovery.tasks.beat_tick", "schedule": 60.0},
+    # Messages left `sending` by a dead worker: looked up at the provider or flagged.
+    "reconcile-tick": {"task": "campaigns.tasks.reconcile_tick", "schedule": 300.0},
 }
 
 # --- email, sms, payments -----------------------------------------------------------
@@ -243,8 +254,16 @@ ANYMAIL = env.json("ANYMAIL", default={})
 TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
 TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
 TWILIO_MESSAGING_SERVICE_SID = env.str("TWILIO_MESSAGING_SERVICE_SID", default="")
+# A sender number, used only when no Messaging Service is set.
+TWILIO_FROM_NUMBER = env.str("TWILIO_FROM_NUMBER", default="")
 STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
+# Connect: events from offices' connected accounts come to their own endpoint secret.
+STRIPE_CONNECT_WEBHOOK_SECRET = env.str("STRIPE_CONNECT_WEBHOOK_SECRET", default="")
+# The platform's fee on each Connect payment, in basis points of the amount (0 = none).
+STRIPE_PLATFORM_FEE_BPS = env.int("STRIPE_PLATFORM_FEE_BPS", default=0)
+# How long a checkout link stays payable (Stripe allows 30 minutes to 24 hours).
+CHECKOUT_EXPIRY_MINUTES = env.int("CHECKOUT_EXPIRY_MINUTES", default=60)
 
 # --- API ----------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -252,15 +271,26 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.CursorPagination",
-    "PAGE_SIZE": 100,
-    "DEFAULT_THROTTLE_RATES": {"api_key": "1200/min"},
+    "DEFAULT_PAGINATION_CLASS": "recovery.api_base.ApiCursorPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_THROTTLE_CLASSES": ["recovery.api_base.ApiKeyRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"api_key": env.str("API_RATE_LIMIT", default="1200/min")},
+    "EXCEPTION_HANDLER": "recovery.api_base.api_exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Recovery API",
     "DESCRIPTION": "Placements, accounts and payments for one debt recovery office.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"persistAuthorization": True},
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "AccountStatusEnum": "accounts.models.AccountStatus",
+        "PlacementStatusEnum": "accounts.models.Placement.Status",
+        "PaymentStatusEnum": "payments.models.Payment.Status",
+    },
 }
 
 # --- logging ------------------------------------------------------------------------
@@ -289,3 +319,15 @@ LOGGING = {
 }
 
 INVITATION_TTL_DAYS = 7
+
+# --- debtor portal ------------------------------------------------------------------
+# A portal link in a message is refused after this many days (the debtor can still come
+# in through the office's public page with their account reference).
+PORTAL_LINK_MAX_AGE_DAYS = env.int("PORTAL_LINK_MAX_AGE_DAYS", default=30)
+# Identity checks: this many failures lock the link/reference (and the address) for a while.
+PORTAL_FAILURE_LIMIT = env.int("PORTAL_FAILURE_LIMIT", default=3)
+# Failures from one client address before it is locked too (carriers share addresses).
+PORTAL_IP_FAILURE_LIMIT = env.int("PORTAL_IP_FAILURE_LIMIT", default=20)
+PORTAL_LOCKOUT_MINUTES = env.int("PORTAL_LOCKOUT_MINUTES", default=30)
+# A verified portal session ends after this many idle minutes.
+PORTAL_SESSION_MINUTES = env.int("PORTAL_SESSION_MINUTES", default=20)

@@ -53,12 +53,21 @@ def office_tick(office_id):
     """Per-office periodic work: plan due campaign steps into the outbox, count overdue
     work, then queue the dispatch of what is due."""
     from campaigns.planner import plan_due
+    from campaigns.services import campaign_entries_run, enrollments_exit_matching
     from recovery.services import work_items_escalate_overdue
 
+    # Accounts that hit an exit leave first; then matching accounts enter; then plan.
+    enrollments_exit_matching()
+    campaign_entries_run()
     planned = plan_due(office_id=office_id)
     overdue = work_items_escalate_overdue(office_id=office_id)
     # Sending happens outside this task's transaction, after it commits.
     transaction.on_commit(lambda: dispatch_office.delay(office_id))
+    # Plans, autopay and promises: once an hour is plenty (the sweep is idempotent).
+    if cache.add(f"money_sweep:{office_id}:{timezone.now():%Y%m%d%H}", 1, timeout=3600):
+        from payments.tasks import money_sweep_office
+
+        transaction.on_commit(lambda: money_sweep_office.delay(office_id))
     return {"planned": planned, "overdue_work": overdue}
 
 

@@ -1,6 +1,7 @@
 """Office B's staff never see office A's objects: every office URL that names an object
 answers 404 to an outsider, whether they use A's slug or their own."""
 
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -9,10 +10,32 @@ from django.utils import timezone
 
 from compliance import services as compliance_services
 from compliance.models import Decision
+from payments import services as payment_services
+from payments.models import CommissionTier, StripePayout
+from payments.services import reconcile as reconcile_services
+from payments.services import remittance as remittance_services
+from recovery import services as recovery_services
 from recovery import tenancy
 from tests.factories import AccountFactory, MembershipFactory, WorkItemFactory
 
-POST_ONLY = {"work_item_done", "validation_notice_send", "dispute_verification"}
+POST_ONLY = {
+    "plan_review",
+    "plan_cancel",
+    "work_item_done",
+    "validation_notice_send",
+    "dispute_verification",
+    "api_key_revoke",
+    "circumstance_end",
+    "remittance_issue",
+    "remittance_discard",
+    "commission_tier_delete",
+    "bank_line_resolve",
+    "campaign_activate",
+    "campaign_pause",
+    "campaign_resume",
+    "dry_run_start",
+    "template_preview",
+}
 
 
 def office_url_patterns():
@@ -60,12 +83,46 @@ def office_a_objects(office_a):
             accounts=[account], source="cfpb", received_on=today
         )
         dispute = compliance_services.dispute_record(account=account, received_via="letter")
+        circumstance = compliance_services.circumstance_record(
+            debtor=account.debtor, kind="servicemember", source="debtor",
+            effective_from=timezone.now() - timedelta(days=30),
+        )  # fmt: skip
+        api_key, _key = recovery_services.api_key_create(name="Isolation")
+        money_account = AccountFactory(office=office_a)
+        payment = payment_services.payment_record_offline(
+            account=money_account, amount="10.00", method="check",
+            instrument={"check_number": "101"}, actor=membership.user,
+        )  # fmt: skip
+        plan = payment_services.plan_create(
+            account=money_account, count=2, frequency="monthly", start_date=today
+        )
+        statement = remittance_services.remittance_prepare(
+            creditor=money_account.creditor, period_start=today, period_end=today, kind="net"
+        )
+        tier = CommissionTier.objects.create(
+            creditor=money_account.creditor, min_age_days=180, rate="0.3000"
+        )
+        bank_import = reconcile_services.bank_statement_import(
+            data=b"date,description,amount,reference\n2026-01-05,Deposit,99.00,X1\n",
+            filename="bank.csv",
+        )
+        bank_line = bank_import.lines.get()
+        payout = StripePayout.objects.create(
+            payout_id="po_isolation", amount="10.00", currency="USD", arrival_date=today
+        )
         decision = Decision.objects.create(
             account=account, debtor_id=account.debtor_id, action="email", outcome="allow",
             explanation="Allowed: no rule stands in the way.",
         )  # fmt: skip
+        campaign, template, dry_run = campaign_objects(account)
     return {
+        "campaign_id": campaign.pk,
+        "template_id": template.pk,
+        "run_id": dry_run.pk,
         "account_id": account.pk,
+        "creditor_id": account.creditor_id,
+        "payment_id": payment.pk,
+        "plan_id": plan.pk,
         "item_id": item.pk,
         "membership_id": membership.pk,
         "import_id": placement_import.pk,
@@ -74,7 +131,31 @@ def office_a_objects(office_a):
         "complaint_id": complaint.pk,
         "decision_id": decision.pk,
         "dispute_id": dispute.pk,
+        "circumstance_id": circumstance.pk,
+        "key_id": api_key.pk,
+        "statement_id": statement.pk,
+        "tier_id": tier.pk,
+        "line_id": bank_line.pk,
+        "payout_id": payout.pk,
     }
+
+
+def campaign_objects(account):
+    """A campaign with a step, a template and a finished dry-run, in the office in context."""
+    from campaigns import services as campaign_services
+    from campaigns.builder.dryrun import dry_run_execute
+    from campaigns.models import DryRun, MessageTemplate
+
+    template = MessageTemplate.objects.create(name="Isolation", channel="email", body="Hi")
+    campaign = campaign_services.campaign_save(
+        spec={
+            "name": "Isolation",
+            "entry_segment": {"op": "and", "rules": [{"field": "balance", "min": "1"}]},
+            "steps": [{"channels": ["email"], "templates": {"email": template.pk}}],
+        }
+    )
+    run = dry_run_execute(run=DryRun.objects.create(campaign=campaign, days=3))
+    return campaign, template, run
 
 
 def fill(route, values):
