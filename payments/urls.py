@@ -1,6 +1,6 @@
 from django.urls import path
 
-from payments import views
+from payments import plan_views, public_views, views
 from payments.remittance import views as remittance_views
 
 # Under /o/<office>/payments/ (staff).
@@ -12,6 +12,17 @@ urlpatterns = [
     path("accounts/<int:account_id>/plan/", views.plan_new, name="plan_new"),
     path("plans/<int:plan_id>/review/", views.plan_review, name="plan_review"),
     path("plans/<int:plan_id>/cancel/", views.plan_cancel, name="plan_cancel"),
+    path("plans/<int:plan_id>/lower/", plan_views.plan_lower, name="plan_lower"),
+    path(
+        "installments/<int:installment_id>/move/",
+        plan_views.installment_move,
+        name="installment_move",
+    ),
+    path(
+        "installments/<int:installment_id>/skip/",
+        plan_views.installment_skip,
+        name="installment_skip",
+    ),
     path("<int:payment_id>/returned/", views.payment_return, name="payment_return"),
     path("<int:payment_id>/refund/", views.payment_refund, name="payment_refund"),
     path("policy/", views.policy_edit, name="payment_policy"),
@@ -69,11 +80,11 @@ urlpatterns = [
 
 # Public: no login; each finds its office from a signed token or a verified event.
 public_urlpatterns = [
-    path("pay/demo/<str:token>/", views.demo_checkout, name="demo_checkout"),
-    path("payments/stripe/webhook/", views.stripe_webhook, name="stripe_webhook"),
+    path("pay/demo/<str:token>/", public_views.demo_checkout, name="demo_checkout"),
+    path("payments/stripe/webhook/", public_views.stripe_webhook, name="stripe_webhook"),
     path(
         "payments/stripe/webhook/<slug:office_slug>/",
-        views.stripe_webhook,
+        public_views.stripe_webhook,
         name="stripe_webhook_office",
     ),
 ]

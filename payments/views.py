@@ -1,19 +1,14 @@
-"""Money pages: the account page's payment card and its actions, plan review, the plan
-policy, and the two public endpoints (the demo checkout page, Stripe's webhook)."""
+"""Money pages for staff: the account page's payment card and its actions, plan review,
+the plan policy. The public endpoints are in payments/public_views.py."""
 
 import logging
 
-import stripe
-from django.conf import settings
 from django.contrib import messages
-from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import Http404, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from accounts import selectors as account_selectors
@@ -21,14 +16,9 @@ from accounts.models import Account, Creditor
 from compliance.views.base import add_errors, office_today
 from payments import forms, selectors, services
 from payments.gateways import GatewayError, gateway_for
-from payments.gateways.demo import checkout_read
 from payments.models import Payment, PaymentPlan, PlanPolicy, Source
 from payments.services import offers as offer_services
-from payments.services.autopay import authorisation_text, autopay_attach
-from payments.services.stripe_events import stripe_event_apply
-from recovery import tenancy
 from recovery.access import MANAGERS, STAFF_ROLES, SUPERVISORS, office_view
-from recovery.models import Office
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +37,7 @@ def account_money_context(request, account):
         "gateway": gateway_for(request.office),
         "can_act_money": request.membership.role in STAFF_ROLES,
         "can_refund": request.membership.role in MANAGERS,
+        "can_lower_plan": request.membership.role in SUPERVISORS,
     }
 
 
@@ -392,108 +383,3 @@ def policy_edit(request, creditor_id=None):
             return redirect("creditor_list", office_slug=request.office.slug)
         return redirect("payment_policy", office_slug=request.office.slug)
     return render(request, "payments/policy.html", {"form": form, "creditor": creditor})
-
-
-# --- public endpoints ------------------------------------------------------------------
-
-
-def demo_checkout(request, token):
-    """The demo gateway's page: pay a payment or save a card for autopay. No money
-    moves, and the page says so."""
-    try:
-        ticket = checkout_read(token, max_age=settings.CHECKOUT_EXPIRY_MINUTES * 60)
-    except signing.BadSignature:
-        return render(request, "payments/demo_checkout.html", {"expired": True}, status=400)
-    with tenancy.office_context(ticket["o"]):
-        office = Office.objects.get(pk=ticket["o"])
-        if "plan" in ticket:
-            return _demo_setup(request, office, ticket)
-        payment = Payment.objects.select_related("account").filter(pk=ticket["p"]).first()
-        if payment is None:
-            raise Http404("No such payment")
-        if request.method == "POST":
-            if request.POST.get("action") == "pay":
-                services.payment_succeeded(payment=payment, reference=f"demo_pi_{payment.id}")
-                return _demo_return(request, ticket["s"])
-            services.payment_failed(payment=payment, message="Declined on the demo page.")
-            return _demo_return(request, ticket["c"])
-        return render(
-            request,
-            "payments/demo_checkout.html",
-            {"payment": payment, "office": office, "cancel_url": ticket["c"]},
-        )
-
-
-def _demo_setup(request, office, ticket):
-    plan = PaymentPlan.objects.select_related("account").filter(pk=ticket["plan"]).first()
-    if plan is None:
-        raise Http404("No such plan")
-    if request.method == "POST":
-        if request.POST.get("action") != "save":
-            return _demo_return(request, ticket["c"])
-        card = request.POST.get("card", "4242")
-        autopay_attach(
-            plan=plan,
-            gateway="demo",
-            method_reference=f"pm_demo_{card}",
-            label=f"Demo card ending {card}",
-            ip=request.META.get("REMOTE_ADDR"),
-        )
-        return _demo_return(request, ticket["s"])
-    return render(
-        request,
-        "payments/demo_checkout.html",
-        {"plan": plan, "office": office, "authorisation": authorisation_text(plan, office)},
-    )
-
-
-def _demo_return(request, target):
-    if not url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host(), *settings.ALLOWED_HOSTS}
-    ):
-        target = "/"
-    return redirect(target)
-
-
-def _office_id(office_slug):
-    if office_slug is None:
-        return None
-    with tenancy.all_offices("Stripe webhook: the URL names the office"):
-        return Office.objects.filter(slug=office_slug).values_list("id", flat=True).first()
-
-
-def _stripe_secrets(office_slug):
-    if office_slug is None:
-        return [
-            s for s in (settings.STRIPE_WEBHOOK_SECRET, settings.STRIPE_CONNECT_WEBHOOK_SECRET) if s
-        ]
-    with tenancy.all_offices("Stripe webhook: the URL names the office"):
-        office = Office.objects.filter(slug=office_slug, is_active=True).first()
-    if office is None:
-        return []
-    from payments.gateways import stripe_config
-
-    with tenancy.office_context(office.id):
-        config = stripe_config(office.id)
-    return [config.webhook_secret] if config and config.webhook_secret else []
-
-
-@csrf_exempt
-@require_POST
-def stripe_webhook(request, office_slug=None):
-    """Verify the signature on the raw body with the SDK, then apply the event once."""
-    signature = request.headers.get("Stripe-Signature", "")
-    event = None
-    for secret in _stripe_secrets(office_slug):
-        try:
-            event = stripe.Webhook.construct_event(request.body, signature, secret)
-            break
-        except stripe.SignatureVerificationError:
-            continue
-        except ValueError:
-            return HttpResponseBadRequest("The body is not a Stripe event.")
-    if event is None:
-        logger.warning("stripe webhook refused: bad signature")
-        return HttpResponseBadRequest("Invalid signature.")
-    outcome = stripe_event_apply(event, office_hint=_office_id(office_slug))
-    return JsonResponse({"received": True, "outcome": outcome})

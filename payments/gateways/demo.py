@@ -1,4 +1,4 @@
-"""The demo gateway: no money moves. Its checkout page (payments.views.demo_checkout)
+"""The demo gateway: no money moves. Its checkout page (payments.public_views.demo_checkout)
 completes or declines the payment through the same services a Stripe webhook calls."""
 
 from django.core import signing

@@ -10,8 +10,8 @@ from payments.services.apply import (
 from payments.services.autopay import autopay_attach, autopay_cancel, autopay_setup_start
 from payments.services.checkout import CheckoutStart, checkout_start, parse_amount
 from payments.services.offline import payment_record_offline, payment_returned
+from payments.services.plan_changes import installment_reschedule, installment_skip, plan_reduce
 from payments.services.plans import (
-    installment_reschedule,
     plan_approve,
     plan_cancel,
     plan_create,
@@ -28,6 +28,8 @@ __all__ = [
     "CheckoutStart",
     "checkout_start",
     "installment_reschedule",
+    "installment_skip",
+    "plan_reduce",
     "parse_amount",
     "payment_failed",
     "payment_processing",

@@ -360,39 +360,6 @@ def plan_complete_if_done(*, plan, actor=None):
 
 
 @transaction.atomic
-def installment_reschedule(*, installment, due_date, actor=None, reason, source=Source.AGENT):
-    """Move one payment to another date within the policy's grace."""
-    installment = (
-        Installment.objects.select_for_update().select_related("plan").get(pk=installment.pk)
-    )
-    if installment.status != Installment.Status.SCHEDULED:
-        raise ValidationError("Only a payment that is still due can be moved.")
-    policy = policy_for(installment.plan.account)
-    latest = installment.due_date + timedelta(days=max(policy.grace_days, 14))
-    if due_date < installment.plan.account.office.today() or due_date > latest:
-        raise ValidationError({"due_date": f"Choose a date between today and {latest:%b %d, %Y}."})
-    if not reason.strip():
-        raise ValidationError({"reason": "Say why the payment moves."})
-    old = installment.due_date
-    installment.due_date = due_date
-    installment.notice_sent_at = None
-    installment.save(update_fields=["due_date", "notice_sent_at"])
-    event_record(
-        account=installment.plan.account,
-        kind=Event.Kind.PLAN,
-        actor=actor,
-        summary=f"Payment {installment.sequence} moved from {old:%b %d} to {due_date:%b %d}: "
-        f"{reason}"[:300],
-        data={
-            "plan_id": installment.plan_id,
-            "installment": installment.sequence,
-            "source": source,
-        },
-    )
-    return installment
-
-
-@transaction.atomic
 def promise_create(*, account, amount, due_date, actor=None, source=Source.AGENT):
     from payments.services.checkout import parse_amount
 

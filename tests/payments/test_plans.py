@@ -242,3 +242,48 @@ def test_autopay_tells_first_then_retries_a_failing_card_then_succeeds(
             assert first.status == "paid"
             assert scene.account.balance == Decimal("400.00")
             assert Payment.objects.filter(installment=first, status="succeeded").count() == 1
+
+
+@pytest.mark.django_db
+def test_plan_changes_say_who_and_why_and_keep_the_total(scene, frozen, client):
+    from accounts.models import Event
+    from payments.services import installment_reschedule, installment_skip, plan_reduce
+
+    agent = MembershipFactory(office=scene.office, role=Role.AGENT).user
+    with tenancy.office_context(scene.office.id):
+        plan = plan_create(account=scene.account, count=5, frequency="monthly", start_date=TODAY)
+        first, second = plan.installments.order_by("sequence")[:2]
+        with pytest.raises(ValidationError, match="Say why"):
+            installment_skip(installment=first, reason=" ", actor=agent)
+        with pytest.raises(ValidationError, match="Choose a date between"):
+            installment_reschedule(
+                installment=first, due_date=TODAY + timedelta(days=60), reason="payday", actor=agent
+            )
+        installment_reschedule(
+            installment=first,
+            due_date=TODAY + timedelta(days=4),
+            reason="payday moved",
+            actor=agent,
+        )
+        skipped = installment_skip(installment=second, reason="car repair", actor=agent)
+        assert skipped.due_date == date(2027, 4, 17)  # one month after the last payment
+        installment_skip(installment=plan.installments.get(sequence=3), reason="x", actor=agent)
+        with pytest.raises(ValidationError, match="2 skips already"):
+            installment_skip(installment=plan.installments.get(sequence=4), reason="y", actor=agent)
+        plan = plan_reduce(
+            plan=plan, installment_amount=Decimal("40.00"), reason="reduced hours", actor=agent
+        )
+        live = plan.installments.exclude(status="cancelled")
+        assert sum(i.amount for i in live) == Decimal("500.00")
+        assert {i.amount for i in live} <= {Decimal("40.00"), Decimal("20.00")}
+        assert plan.installment_count == 13 and plan.within_policy
+        summaries = list(
+            Event.objects.filter(account=scene.account, kind="plan", actor=agent).values_list(
+                "summary", flat=True
+            )
+        )
+        assert any("payday moved" in s for s in summaries)
+        assert any("skipped" in s and "car repair" in s for s in summaries)
+        assert any("lowered for hardship" in s and "reduced hours" in s for s in summaries)
+        with pytest.raises(ValidationError, match="smallest payment we can set up online"):
+            plan_reduce(plan=plan, installment_amount=Decimal("10.00"), reason="r", source="portal")

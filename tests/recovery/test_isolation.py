@@ -96,6 +96,7 @@ def office_a_objects(office_a):
         plan = payment_services.plan_create(
             account=money_account, count=2, frequency="monthly", start_date=today
         )
+        installment_id = plan.installments.values_list("pk", flat=True).first()
         statement = remittance_services.remittance_prepare(
             creditor=money_account.creditor, period_start=today, period_end=today, kind="net"
         )
@@ -123,6 +124,7 @@ def office_a_objects(office_a):
         "creditor_id": account.creditor_id,
         "payment_id": payment.pk,
         "plan_id": plan.pk,
+        "installment_id": installment_id,
         "item_id": item.pk,
         "membership_id": membership.pk,
         "import_id": placement_import.pk,
