@@ -30,7 +30,10 @@ def account_money_context(request, account):
     return {
         "payments": account.payments.order_by("-created_at")[:20],
         "plan": plan,
-        "installments": list(plan.installments.all()) if plan else [],
+        # In date order: a skipped or moved payment shows where it now falls.
+        "installments": sorted(plan.installments.all(), key=lambda i: (i.due_date, i.sequence))
+        if plan
+        else [],
         "promises": account.promises.filter(status="open").order_by("due_date"),
         "pay_options": selectors.pay_options(account, today),
         "plan_options": selectors.plan_options(account, today),
