@@ -357,6 +357,7 @@ class Note(TenantModel):
     created_at = models.DateTimeField(default=timezone.now)
 
 
-# Placement-import records live in their own module; importing them here makes them
-# models of this app.
+# Placement-import and creditor-file records live in their own modules; importing them
+# here makes them models of this app.
+from accounts.creditor_files.models import CreditorFile  # noqa: E402, F401
 from accounts.imports.models import ImportMapping, PlacementImport, PlacementMatch  # noqa: E402, F401

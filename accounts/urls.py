@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounts import import_views, views
+from accounts import creditor_file_views, import_views, views
 from portal.views import staff as portal_staff
 
 urlpatterns = [
@@ -28,5 +28,33 @@ urlpatterns = [
         "imports/<int:import_id>/matches/<int:match_id>/split/",
         import_views.import_match_split,
         name="import_match_split",
+    ),
+    path(
+        "imports/creditor-files/", creditor_file_views.creditor_file_list, name="creditor_file_list"
+    ),
+    path(
+        "imports/creditor-files/new/",
+        creditor_file_views.creditor_file_new,
+        name="creditor_file_new",
+    ),
+    path(
+        "imports/creditor-files/<int:file_id>/",
+        creditor_file_views.creditor_file_detail,
+        name="creditor_file_detail",
+    ),
+    path(
+        "imports/creditor-files/<int:file_id>/rejected.csv",
+        creditor_file_views.creditor_file_rejected,
+        name="creditor_file_rejected",
+    ),
+    path(
+        "imports/<int:import_id>/acknowledgement.csv",
+        creditor_file_views.import_acknowledgement,
+        name="import_acknowledgement",
+    ),
+    path(
+        "creditors/<int:creditor_id>/close-return/",
+        creditor_file_views.creditor_close_return,
+        name="creditor_close_return",
     ),
 ]

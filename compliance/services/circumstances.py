@@ -45,7 +45,8 @@ def circumstance_started(record):
 
 def _clean_details(kind, details):
     details = {k: str(v).strip()[:200] for k, v in (details or {}).items() if str(v).strip()}
-    unknown = set(details) - set(DETAIL_FIELDS[kind])
+    # Any kind may name the vendor whose search found it (scrub files).
+    unknown = set(details) - set(DETAIL_FIELDS[kind]) - {"vendor"}
     if unknown:
         raise ValidationError(f"Unexpected details for this kind: {', '.join(sorted(unknown))}.")
     errors = {

@@ -116,6 +116,7 @@ def office_a_objects(office_a):
             explanation="Allowed: no rule stands in the way.",
         )  # fmt: skip
         campaign, template, dry_run = campaign_objects(account)
+    creditor_file = creditor_file_objects(office_a, account)
     return {
         "campaign_id": campaign.pk,
         "template_id": template.pk,
@@ -128,6 +129,7 @@ def office_a_objects(office_a):
         "item_id": item.pk,
         "membership_id": membership.pk,
         "import_id": placement_import.pk,
+        "file_id": creditor_file.pk,
         "match_id": match.pk,
         "hold_id": hold.pk,
         "complaint_id": complaint.pk,
@@ -140,6 +142,16 @@ def office_a_objects(office_a):
         "line_id": bank_line.pk,
         "payout_id": payout.pk,
     }
+
+
+def creditor_file_objects(office, account):
+    """A recall file with one good and one rejected row, applied valid-only."""
+    from tests.accounts.creditor_files.helpers import file_apply
+
+    recalled = AccountFactory(office=office, creditor=account.creditor)
+    rows = [[recalled.creditor_reference, "Recalled"], ["NOPE-1", "Recalled"]]
+    header = ["Account Number", "Reason"]
+    return file_apply(office, account.creditor, "recall", header, rows, mode="valid_only")
 
 
 def campaign_objects(account):
