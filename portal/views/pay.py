@@ -204,6 +204,54 @@ def _autopay_change(request, account, plan, kind):
     return redirect(reverse("portal:plans", args=[account.pk]))
 
 
+MOVE_REASONS = {
+    "payday": gettext_noop("My payday changed"),
+    "expense": gettext_noop("An unexpected expense"),
+    "other": gettext_noop("Something else"),
+}
+
+
+def _next_payment(plan):
+    if plan is None or plan.status != "active":
+        return None
+    return plan.installments.filter(status="scheduled").order_by("due_date").first()
+
+
+def _move_next_payment(account, plan, form, errors):
+    """The debtor moves their next payment within the policy (the service decides the
+    latest date). Returns True when it moved; otherwise fills `errors`."""
+    from payments.services import installment_reschedule
+
+    item = _next_payment(plan)
+    reason = MOVE_REASONS.get(form.get("reason", ""))
+    try:
+        new_date = date.fromisoformat(form.get("due_date", ""))
+    except ValueError:
+        new_date = None
+    if item is None:
+        errors["move"] = _("There is no payment left to move.")
+    elif new_date is None:
+        errors["move"] = _("Choose the new date.")
+    elif reason is None:
+        errors["move"] = _("Tell us why, so we can help if it happens again.")
+    if errors:
+        return False
+    try:
+        installment_reschedule(installment=item, due_date=new_date, reason=reason, source="portal")
+    except ValidationError:
+        errors["move"] = _("Choose a date between today and %(latest)s.") % {
+            "latest": _latest_move(item).strftime("%Y-%m-%d")
+        }
+        return False
+    return True
+
+
+def _latest_move(item):
+    from payments.selectors import policy_for
+
+    return item.due_date + timedelta(days=max(policy_for(item.plan.account).grace_days, 14))
+
+
 def _saved_methods(request):
     from payments.models import PaymentMethod
 
@@ -241,7 +289,10 @@ def plans(request, account_id):
     form = request.POST
     if request.method == "POST" and form.get("kind") in ("autopay_on", "autopay_off"):
         return _autopay_change(request, account, current, form.get("kind"))
-    if request.method == "POST" and current is not None:
+    if request.method == "POST" and form.get("kind") == "move" and current is not None:
+        if _move_next_payment(account, current, form, errors):
+            return redirect(reverse("portal:plans", args=[account.pk]) + "?moved=1")
+    if request.method == "POST" and current is not None and not errors:
         return redirect(reverse("portal:plans", args=[account.pk]))
     if request.method == "POST":
         start = _start_date(form.get("start_date"), today)
@@ -307,6 +358,10 @@ def plans(request, account_id):
             "created": request.GET.get("created") == "1",
             "autopay_saved": request.GET.get("autopay") == "1",
             "proposed": request.GET.get("proposed") == "1",
+            "moved": request.GET.get("moved") == "1",
+            "next_payment": _next_payment(current),
+            "move_latest": _latest_move(_next_payment(current)) if _next_payment(current) else None,
+            "move_reasons": [(k, _(v)) for k, v in MOVE_REASONS.items()],
             "post": form,
             "start_value": form.get("start_date") or today.isoformat(),
             "method": methods[0] if methods else None,

@@ -121,3 +121,30 @@ def test_time_barred_disclosure_must_be_read_before_paying(verified, portal_scen
     assert "Según la ley de NY" in verified.get(url).content.decode()
     response = verified.post(url, {"choice": "full", "disclosure_read": "1"})
     assert response.status_code == 302
+
+
+def test_the_debtor_moves_their_next_payment_within_the_policy(verified, portal_scene):
+    from accounts.models import Event
+
+    url = f"/p/accounts/{portal_scene.account.id}/plans/"
+    start = timezone.localdate() + timedelta(days=3)
+    verified.post(url, {"kind": "choose", "option": "0", "start_date": start.isoformat()})
+    page = verified.get(url).content.decode()
+    assert "Move your next payment" in page
+    too_late = (start + timedelta(days=40)).isoformat()
+    refused = verified.post(url, {"kind": "move", "due_date": too_late, "reason": "payday"})
+    assert refused.status_code == 400
+    assert "Choose a date between today and" in refused.content.decode()
+    no_reason = verified.post(url, {"kind": "move", "due_date": start.isoformat()})
+    assert "Tell us why" in no_reason.content.decode()
+    new_date = start + timedelta(days=7)
+    moved = verified.post(
+        url, {"kind": "move", "due_date": new_date.isoformat(), "reason": "payday"}
+    )
+    assert moved.status_code == 302
+    assert "Your payment is moved" in verified.get(moved["Location"]).content.decode()
+    with in_office(portal_scene.office):
+        plan = PaymentPlan.objects.get(account=portal_scene.account)
+        assert plan.installments.get(sequence=1).due_date == new_date
+        event = Event.objects.filter(account=portal_scene.account, kind="plan").latest("id")
+        assert "My payday changed" in event.summary and event.data["source"] == "portal"
