@@ -15,6 +15,7 @@ REGISTRY = {
     "gate": "bench.gate",
     "import": "bench.imports",
     "webhooks": "bench.webhooks",
+    "portal": "bench.portal",
 }
 
 USAGE = f"""usage: python -m bench <name> [options] | all [options]

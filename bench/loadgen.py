@@ -1,6 +1,10 @@
 """A small HTTP load generator for the server benchmarks: pre-built requests, each sent
 exactly once, by `concurrency` client processes (one connection at a time each).
 
+A request is anything with `path` (query string included), `headers` and `body`, and
+optionally `method` (default POST) and `sign` (fresh headers per send): the webhooks'
+signed POSTs, or `Request("/p/accounts/", {"Cookie": ...}, method="GET")`.
+
 Processes, not threads, so the client is not one GIL-bound core against the server;
 raw sockets with the bytes rendered beforehand, so a request costs the client a
 connect, a send and a read (tens of µs), not an HTTP library's work. Each request is
@@ -13,7 +17,15 @@ import socket
 import statistics
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Request:
+    path: str  # with its query string
+    headers: dict = field(default_factory=dict)
+    body: bytes = b""
+    method: str = "GET"
 
 
 def render(request, *, host, path=None):
@@ -31,10 +43,11 @@ def _render(request, *, host, path, fresh=False):
     if path is not None:
         query = request.path.partition("?")[2]
         target = f"{path}?{query}" if query else path
+    method = getattr(request, "method", "POST")
     head = [
-        f"POST {target} HTTP/1.1",
+        f"{method} {target} HTTP/1.1",
         f"Host: {host}",
-        f"Content-Length: {len(request.body)}",
+        *([f"Content-Length: {len(request.body)}"] if request.body or method != "GET" else []),
         "Connection: close",
         *(f"{k}: {v}" for k, v in headers.items()),
     ]

@@ -15,7 +15,7 @@ under row-level security, with the project's settings from the environment: Redi
 worker consumes them; the db is emptied before and after), CELERY_TASK_ALWAYS_EAGER
 off. The load generator (`bench.loadgen`) sends each request once, `--concurrency` at
 a time. The baseline sends the very same requests (bodies, headers, query strings) to
-`/bench/ok/` on the same server (`bench.settings_webhooks`), once before and once
+`/bench/ok/` on the same server (`bench.settings_server`), once before and once
 after the product; its rate is the mean of the two. Afterwards every event must have
 been applied exactly once (`webhook_events.verify`); the exit code says whether it was.
 The office is deleted afterwards unless `--keep`.
@@ -24,164 +24,57 @@ The office is deleted afterwards unless `--keep`.
 import argparse
 import os
 import signal
-import socket
-import subprocess
-import sys
 import tempfile
 import time
+
+from bench.server import (
+    BASELINE_PATH,
+    app_database_url,
+    load_average,
+    py_spy,
+    serve,
+    stop,
+    warm,
+)
+from bench.server import server_env as _server_env
 
 FULL_SCALE = 50_000
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/recovery_bench_webhooks"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/12"
-BASELINE_PATH = "/bench/ok/"
 
 
 def _say(line):
     print(line, flush=True)
 
 
-def app_database_url(url):
-    """The application role's URL for the bench database (roles made when missing)."""
-    from bench.runtime import BASE_DIR
-
-    env = {**os.environ, "DATABASE_URL": url}
-    script = str(BASE_DIR / "bin" / "setup_db_roles.py")
-    roles = subprocess.run(
-        [sys.executable, script, "--print-app-url"],
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
-    import psycopg2
-
-    try:
-        psycopg2.connect(roles).close()
-    except psycopg2.OperationalError:
-        subprocess.run([sys.executable, script], env=env, check=True)
-    return roles
-
-
-def _free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def server_env(*, app_url, redis_url, conn_max_age=None):
     from bench.webhook_events import PROVIDER_SETTINGS
 
-    env = {k: v for k, v in os.environ.items() if k not in ("RECOVERY_TESTING", "DEBUG")}
-    env.update(PROVIDER_SETTINGS)
-    env.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "bench.settings_webhooks",
-            "DATABASE_URL": app_url,
-            "REDIS_URL": redis_url,  # the cache, and the broker receipts are queued to
-            "CELERY_TASK_ALWAYS_EAGER": "false",
-        }
+    # Redis: the cache, and the broker receipts are queued to (no worker consumes them).
+    return _server_env(
+        app_url=app_url,
+        redis_url=redis_url,
+        conn_max_age=conn_max_age,
+        extra={**PROVIDER_SETTINGS, "CELERY_TASK_ALWAYS_EAGER": "false"},
     )
-    if conn_max_age is not None:
-        env["CONN_MAX_AGE"] = str(conn_max_age)
-    return env
-
-
-def serve(env, *, workers, threads, log_path):
-    """gunicorn on a free local port; returns (process, (host, port)) once it answers."""
-    from bench.runtime import BASE_DIR
-
-    port = _free_port()
-    args = [
-        str(BASE_DIR / ".venv" / "bin" / "gunicorn"),
-        "recovery.wsgi:application",
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--workers",
-        str(workers),
-        "--threads",
-        str(threads),
-        "--log-level",
-        "warning",
-        "--timeout",
-        "60",
-    ]
-    if threads == 1:
-        args += ["--worker-class", "sync"]
-    log = open(log_path, "ab")  # noqa: SIM115 (the server writes to it until stopped)
-    proc = subprocess.Popen(args, cwd=BASE_DIR, env=env, stdout=log, stderr=log)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"gunicorn exited ({proc.returncode}); see {log_path}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
-                sock.sendall(
-                    f"GET {BASELINE_PATH} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                    "Connection: close\r\n\r\n".encode()
-                )
-                if sock.recv(12).endswith(b"200"):
-                    return proc, ("127.0.0.1", port)
-        except OSError:
-            pass
-        time.sleep(0.2)
-    proc.terminate()
-    raise RuntimeError(f"gunicorn did not answer within 60 s; see {log_path}")
-
-
-def stop(proc):
-    proc.terminate()
-    try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
 
 
 def _warm(address, requests):
     """Every worker loads the views and the SDKs before the clock (GETs: 405, no effect)."""
-    from bench.loadgen import _send
-
     paths = {r.path.partition("?")[0] for r in requests} | {BASELINE_PATH}
-    for _ in range(8):
-        for path in sorted(paths):
-            _send(
-                address,
-                f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode(),
-            )
-
-
-def _py_spy(pid, path):
-    """py-spy sampling gunicorn and its workers (collapsed stacks for a flame graph)."""
-    from bench.runtime import BASE_DIR
-
-    spy = subprocess.Popen(
+    warm(
+        address,
         [
-            str(BASE_DIR / ".venv" / "bin" / "py-spy"),
-            "record",
-            "--pid",
-            str(pid),
-            "--subprocesses",
-            "--format",
-            "raw",
-            "--rate",
-            "200",
-            "--output",
-            path,
-            "--nonblocking",
-        ]
+            f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode()
+            for path in sorted(paths)
+        ],
     )
-    time.sleep(1.5)  # py-spy attaches before the clock starts
-    return spy
 
 
 def _redis(url):
     import redis
 
     return redis.Redis.from_url(url)
-
-
-def _load_average():
-    return os.getloadavg()[0]
 
 
 def main(argv=None):
@@ -242,15 +135,15 @@ def main(argv=None):
         _warm(address, requests)
         runs = {}
         for name, raws in (("baseline", base_raw), ("ours", ours_raw), ("baseline 2", base_raw)):
-            load_before = _load_average()
-            spy = _py_spy(proc.pid, args.py_spy) if args.py_spy and name == "ours" else None
+            load_before = load_average()
+            spy = py_spy(proc.pid, args.py_spy) if args.py_spy and name == "ours" else None
             runs[name] = fire(raws, address=address, concurrency=args.concurrency)
             if spy is not None:
                 spy.send_signal(signal.SIGINT)
                 spy.wait()
             _say(
                 f"[{name}] {runs[name].summary()}; load average {load_before:.1f} → "
-                f"{_load_average():.1f}"
+                f"{load_average():.1f}"
             )
     finally:
         stop(proc)
