@@ -6,7 +6,10 @@
    `deferred` (until the instant the gate named) or `sending`. Commit.
 2. Outside it: render and hand each `sending` row to its channel; record `sent` with the
    provider's id, or `failed`, or — when the provider may or may not have sent it —
-   leave it `sending` for reconciliation: never a blind resend.
+   leave it `sending` for reconciliation: never a blind resend. Before each provider
+   call the office's send budget for the channel is taken (campaigns.ratelimit, shared
+   by every worker through Redis); once it is spent, the channel's remaining rows go
+   back to `planned` for the next round, untouched by the provider.
 
 Every planned message ends sent, deferred, blocked, failed or flagged.
 """
@@ -14,10 +17,11 @@ Every planned message ends sent, deferred, blocked, failed or flagged.
 import logging
 from types import SimpleNamespace
 
+from django.conf import settings
 from django.utils import timezone
 
 from accounts.models import Event
-from campaigns import library, rendering
+from campaigns import library, ratelimit, rendering, sendtime
 from campaigns.channels import PermanentError, TransientError
 from campaigns.channels import email as email_channel
 from campaigns.channels import sms as sms_channel
@@ -72,7 +76,9 @@ def dispatch_due(*, office, now=None, limit=200):
     """One pass for the office. Each step is its own transaction (never one around the
     provider call), so it must not run inside an outer transaction. Returns counts."""
     now = now or timezone.now()
-    counts = {"sent": 0, "deferred": 0, "blocked": 0, "failed": 0, "unknown": 0, "retry": 0}
+    counts = dict.fromkeys(
+        ("sent", "deferred", "blocked", "failed", "unknown", "retry", "rate_limited"), 0
+    )
     with tenancy.office_context(office.id):
         claimed = list(
             Message.objects.select_for_update(skip_locked=True, of=("self",))
@@ -89,14 +95,18 @@ def dispatch_due(*, office, now=None, limit=200):
         if not claimed:
             return counts
         to_send, events = [], []
+        held = _send_time_hold(claimed, office=office, now=now)
+        counts["deferred"] += len(held)
         for message in claimed:
+            if message.id in held:
+                continue  # held for the debtor's best hour
             unusable = _unusable(message)
             if unusable:
                 message.status = Message.Status.BLOCKED
                 counts["blocked"] += 1
                 summary = f"{message.channel} not sent: {unusable}"
                 events.append(_event(message, Event.Kind.MESSAGE_BLOCKED, now, summary))
-        gated = [m for m in claimed if m.status != Message.Status.BLOCKED]
+        gated = [m for m in claimed if m.status != Message.Status.BLOCKED and m.id not in held]
         index = library.TemplateIndex()  # the office's templates, read once per batch
         texts = {m.id: _text(m, index) for m in gated}
         attempts = [
@@ -125,11 +135,62 @@ def dispatch_due(*, office, now=None, limit=200):
                 message.status = Message.Status.SENDING
                 message.sending_at = now
                 to_send.append((message, outcome))
-        Message.objects.bulk_update(claimed, ["status", "due_at", "sending_at"])
+        Message.objects.bulk_update(
+            claimed, ["status", "due_at", "sending_at", "send_time_at", "send_time_reason"]
+        )
         Event.objects.bulk_create(events)
+    rates, spent = {}, set()
     for message, outcome in to_send:
+        channel = message.channel
+        if channel not in rates:
+            with tenancy.office_context(office.id):
+                rates[channel] = ratelimit.office_rate(office_id=office.id, channel=channel)
+        if channel in spent or not ratelimit.take(
+            office_id=office.id, channel=channel, rate=rates[channel]
+        ):
+            # Over the budget: stop this channel for the batch; the next round sends it.
+            spent.add(channel)
+            _release(message, outcome)
+            counts["rate_limited"] += 1
+            continue
         counts[_send(message, outcome, texts[message.id], office, now)] += 1
     return counts
+
+
+def _release(message, outcome):
+    """Give back a row taken for sending that never reached the provider: its cap slot
+    is freed and it is `planned` again, due as before."""
+    with tenancy.office_context(message.office_id):
+        ContactAttempt.objects.filter(decision_id=outcome.decision_id).delete()
+        Message.objects.filter(pk=message.pk, status=Message.Status.SENDING).update(
+            status=Message.Status.PLANNED, sending_at=None
+        )
+
+
+def _send_time_hold(claimed, *, office, now):
+    """Choose once, for each row not chosen yet, whether to hold it for the debtor's
+    best hour (campaigns.sendtime); held rows become `deferred` to that hour. Returns
+    the ids of the rows held."""
+    fresh = [m for m in claimed if not m.send_time_reason and not _unusable(m)]
+    if not fresh or not getattr(settings, "SEND_TIME_CHOICE", True):
+        return set()
+    slots = sendtime.slots_for(fresh, office_id=office.id, now=now)
+    held = set()
+    for message in fresh:
+        when, reason = sendtime.send_time_choose(
+            slots.get(message.debtor_id),
+            now=now,
+            due_at=message.due_at,
+            allowed=lambda at, m=message: (
+                window_end(office=office, debtor_id=m.debtor_id, at=at) is not None
+            ),
+        )
+        message.send_time_reason = reason[:200]
+        if when is not None:
+            message.status = Message.Status.DEFERRED
+            message.due_at = message.send_time_at = when
+            held.add(message.id)
+    return held
 
 
 def _unusable(message):
@@ -186,11 +247,7 @@ def _send(message, outcome, text, office, now):
         )  # fmt: skip
     except TransientError:
         # Nothing went out: free the cap slot and try again on a later pass.
-        with tenancy.office_context(message.office_id):
-            ContactAttempt.objects.filter(decision_id=outcome.decision_id).delete()
-            Message.objects.filter(pk=message.pk, status=Message.Status.SENDING).update(
-                status=Message.Status.PLANNED
-            )
+        _release(message, outcome)
         return "retry"
     except PermanentError as exc:
         with tenancy.office_context(message.office_id):

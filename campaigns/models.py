@@ -150,6 +150,11 @@ class Message(TenantModel):
     provider_status = models.CharField(max_length=20, blank=True)
     error_code = models.CharField(max_length=20, blank=True)
     variant = models.CharField(max_length=20, blank=True)
+    # Send-time choice (campaigns.sendtime), made once: the hour the row was held for,
+    # if any, and why ("" = not chosen yet).
+    send_time_at = models.DateTimeField(null=True, blank=True)
+    # (A database default: the planner writes rows with raw SQL.)
+    send_time_reason = models.CharField(max_length=200, blank=True, db_default="")
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -164,6 +169,9 @@ class Message(TenantModel):
         indexes = [
             models.Index(fields=["office", "status", "due_at"]),
             models.Index(fields=["office", "provider_message_id"]),
+            # Provider callbacks find a message's office by its provider id before any
+            # office is known (through the escape hatch): this one starts with the id.
+            models.Index(fields=["provider_message_id"], name="message_provider_id_any_office"),
             models.Index(fields=["office", "account", "created_at"]),
         ]
 

@@ -1,5 +1,6 @@
 """Provider webhooks for messages: Twilio status callbacks and inbound texts, and the
-receiver of anymail's tracking signal (anymail's own views verify the ESP's request).
+receivers of anymail's tracking and inbound signals (anymail's own views verify the
+ESP's request: its WEBHOOK_SECRET basic auth and the ESP's signature).
 
 No login and no office in the URL: each handler finds the office through the escape
 hatch (the message, or the Twilio account the text came to), verifies the request with
@@ -10,7 +11,7 @@ so the URL is rebuilt from PUBLIC_BASE_URL, never from the (proxied) request.
 
 import logging
 
-from anymail.signals import tracking
+from anymail.signals import inbound, tracking
 from django.conf import settings
 from django.dispatch import receiver
 from django.http import HttpResponse, HttpResponseForbidden
@@ -19,7 +20,9 @@ from django.views.decorators.http import require_POST
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
+from campaigns import replies
 from campaigns import tracking as track
+from campaigns.channels import email as email_channel
 from campaigns.channels import sms as sms_channel
 from campaigns.models import Message
 from debtors.models import ContactPoint
@@ -145,3 +148,75 @@ def email_tracking(sender, event, esp_name, **kwargs):
     with tenancy.office_context(row["office_id"]):
         message = Message.objects.select_related("account", "contact_point").get(pk=row["pk"])
         track.email_event_record(message=message, event=event, esp_name=esp_name)
+
+
+def _reply_origin(addresses, sender):
+    """(office id, outbox message id or None, contact point id or None) for an email
+    reply: the signed Reply-To token names both; without one, the sender's address
+    matched to a debtor's email contact point (the office that emailed it last)."""
+    token = email_channel.reply_token_read(addresses)
+    with tenancy.all_offices("inbound email: find the office the reply is for"):
+        if token is not None:
+            office_id, message_id = token
+            row = Message.objects.filter(pk=message_id, office_id=office_id, channel="email")
+            if row.exists():
+                return office_id, message_id, None
+        if not sender:
+            return None
+        last = (
+            Message.objects.filter(channel="email", contact_point__value__iexact=sender)
+            .order_by("-created_at", "-id")
+            .values("pk", "office_id")
+            .first()
+        )
+        if last is not None:
+            return last["office_id"], last["pk"], None
+        point = (
+            ContactPoint.objects.filter(kind=ContactPoint.Kind.EMAIL, value__iexact=sender)
+            .order_by("office_id", "-id")
+            .values("pk", "office_id")
+            .first()
+        )
+    return (point["office_id"], None, point["pk"]) if point else None
+
+
+@receiver(inbound, dispatch_uid="campaigns.email_inbound")
+def email_inbound(sender, event, esp_name, **kwargs):
+    """anymail's inbound signal: a reply to our email. Raising makes the ESP retry,
+    which is safe: a reply is recorded once (keyed by its Message-ID)."""
+    email = event.message
+    if email is None:
+        return
+    recipients = [email.envelope_recipient or ""]
+    recipients += [a.addr_spec for a in (*email.to, *email.cc)]
+    from_address = email.from_email.addr_spec if email.from_email else ""
+    from_address = from_address or email.envelope_sender or ""
+    origin = _reply_origin(recipients, from_address)
+    if origin is None:
+        logger.info("inbound email matches no office; ignored", extra={"esp": esp_name})
+        return
+    office_id, message_id, contact_point_id = origin
+    subject = email.subject or ""
+    text = replies.reply_text(stripped=email.stripped_text, full=email.text)
+    key = replies.email_reply_key(
+        message_id_header=email.get("Message-ID", ""),
+        event_id=event.event_id,
+        sender=from_address,
+        subject=subject,
+        text=text,
+    )
+    with tenancy.office_context(office_id):
+        message = (
+            Message.objects.select_related("account", "contact_point").get(pk=message_id)
+            if message_id
+            else None
+        )
+        point = ContactPoint.objects.get(pk=contact_point_id) if contact_point_id else None
+        replies.email_reply_record(
+            key=key,
+            subject=subject[:200],
+            text=text,
+            message=message,
+            contact_point=point,
+            at=event.timestamp,
+        )

@@ -250,6 +250,12 @@ if EMAIL_BACKEND.startswith("django.core.mail.backends.smtp"):
     EMAIL_PORT = env.int("EMAIL_PORT", default=25)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Recovery <no-reply@localhost>")
 ANYMAIL = env.json("ANYMAIL", default={})
+# Replies to campaign email go to reply+<signed message id>@INBOUND_EMAIL_DOMAIN (routed
+# by the ESP to anymail's inbound webhook); empty: no Reply-To, replies matched by sender.
+INBOUND_EMAIL_DOMAIN = env.str("INBOUND_EMAIL_DOMAIN", default="")
+# Sends per office and channel, shared by all workers through the cache (Redis); an
+# office's provider credential JSON may set its own "rate_limit". {} = no limit.
+RATE_LIMITS = env.json("RATE_LIMITS", default={"email": "50/s", "sms": "10/s"})
 
 TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
 TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")

@@ -1,8 +1,16 @@
-"""Email through django-anymail (any ESP; its test backend in tests)."""
+"""Email through django-anymail (any ESP; its test backend in tests).
+
+Each email's Reply-To is reply+<office>-<message>-<signature>@INBOUND_EMAIL_DOMAIN, so a
+reply routed back through the ESP's inbound webhook names its office and outbox row; the
+signature (keyed by SECRET_KEY) stops anyone from steering a reply into another office.
+"""
+
+import re
 
 from anymail.exceptions import AnymailAPIError, AnymailRecipientsRefused
 from django.conf import settings
 from django.core.mail import EmailMessage
+from django.utils.crypto import constant_time_compare, salted_hmac
 
 from campaigns.channels import PermanentError, TransientError
 
@@ -10,8 +18,14 @@ from campaigns.channels import PermanentError, TransientError
 def send(*, to, subject, body, office_id, message_id, valid_until=None):
     """Send one email; returns the ESP's message id. (Email has no expiry: `valid_until`
     is for channels that can hold a message back.)"""
-    email = EmailMessage(subject=subject, body=body, from_email=settings.DEFAULT_FROM_EMAIL,
-                         to=[to])  # fmt: skip
+    reply_to = reply_address(office_id=office_id, message_id=message_id)
+    email = EmailMessage(
+        subject=subject,
+        body=body,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[to],
+        reply_to=[reply_to] if reply_to else None,
+    )
     # Webhooks come back with these: they find the office and the outbox row.
     email.metadata = {"office_id": str(office_id), "message_id": str(message_id)}
     email.tags = ["collection"]
@@ -31,3 +45,32 @@ def send(*, to, subject, body, office_id, message_id, valid_until=None):
     if status is None or status.message_id is None:
         return ""
     return str(status.message_id)
+
+
+REPLY_TOKEN = re.compile(r"reply\+(\d+)-(\d+)-([0-9a-f]{20})@", re.IGNORECASE)
+
+
+def _reply_signature(office_id, message_id):
+    value = f"{office_id}-{message_id}"
+    return salted_hmac("campaigns.email.reply", value, algorithm="sha256").hexdigest()[:20]
+
+
+def reply_address(*, office_id, message_id):
+    """The Reply-To for one outbox email, or "" when no inbound domain is configured."""
+    domain = getattr(settings, "INBOUND_EMAIL_DOMAIN", "")
+    if not domain:
+        return ""
+    return f"reply+{office_id}-{message_id}-{_reply_signature(office_id, message_id)}@{domain}"
+
+
+def reply_token_read(addresses):
+    """(office id, message id) from the first correctly signed reply address among
+    `addresses`, or None (no token, or a forged or mangled one)."""
+    for address in addresses:
+        match = REPLY_TOKEN.search(address or "")
+        if match is None:
+            continue
+        office_id, message_id, signature = match.groups()
+        if constant_time_compare(signature.lower(), _reply_signature(office_id, message_id)):
+            return int(office_id), int(message_id)
+    return None
