@@ -245,6 +245,9 @@ class Payment(TenantModel):
         indexes = [
             models.Index(fields=["office", "status", "received_at"]),
             models.Index(fields=["office", "gateway", "gateway_reference"]),
+            # Webhooks find a payment's office by its PaymentIntent before any office is
+            # known (through the escape hatch): this one does not start with the office.
+            models.Index(fields=["gateway_reference"], name="payment_gateway_ref_any_office"),
         ]
 
 
