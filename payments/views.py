@@ -15,7 +15,7 @@ from accounts import selectors as account_selectors
 from accounts.models import Account, Creditor
 from compliance.views.base import add_errors, office_today
 from payments import forms, selectors, services
-from payments.gateways import GatewayError, gateway_for
+from payments.gateways import gateway_for
 from payments.models import Payment, PaymentPlan, PlanPolicy, Source
 from payments.services import offers as offer_services
 from recovery.access import MANAGERS, STAFF_ROLES, SUPERVISORS, office_view
@@ -325,26 +325,12 @@ def payment_refund(request, payment_id):
 
     def perform(data):
         amount = services.parse_amount(data["amount"]) if data["amount"] else None
-        left = payment.amount - payment.refunded_amount
-        if payment.status != Payment.Status.SUCCEEDED or left <= 0:
-            raise ValidationError("Only a payment that went through can be refunded.")
-        if amount is not None and amount > left:
-            raise ValidationError({"amount": f"At most {left} is left to refund."})
-        gateway = gateway_for(request.office)
-        if payment.gateway == Payment.Gateway.STRIPE and not gateway.is_demo:
-            try:
-                gateway.refund(payment=payment, amount=amount or left)
-            except GatewayError as exc:
-                raise ValidationError(f"Stripe refused the refund: {exc}") from exc
-            return "Refund sent to Stripe; the ledger follows when Stripe confirms it."
-        services.payment_reverse(
-            payment=payment,
-            amount=amount,
-            kind="refund",
-            reason=data["reason"],
-            actor=request.user,
+        now = services.payment_refund(
+            payment=payment, amount=amount, reason=data["reason"], actor=request.user
         )
-        return f"Refunded {amount or left}."
+        if not now:
+            return "Refund sent to Stripe; the ledger follows when Stripe confirms it."
+        return f"Refunded {amount}." if amount else "Refunded in full."
 
     return _action(
         request,

@@ -4,6 +4,7 @@ views, tasks, webhooks and the API call these and nothing else."""
 from payments.services.apply import (
     payment_failed,
     payment_processing,
+    payment_refund,
     payment_reverse,
     payment_succeeded,
 )
@@ -34,6 +35,7 @@ __all__ = [
     "payment_failed",
     "payment_processing",
     "payment_record_offline",
+    "payment_refund",
     "payment_returned",
     "payment_reverse",
     "payment_succeeded",

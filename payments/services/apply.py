@@ -344,3 +344,27 @@ _REVERSAL_LABEL = {
     "returned": "Returned payment",
     "failed": "Bank payment failed",
 }
+
+
+def payment_refund(*, payment, amount=None, reason, actor=None):
+    """Give money back (a mistake, a credit). A Stripe payment is refunded at Stripe and
+    the ledger follows its charge.refunded event (applied once, like every event); any
+    other payment is taken off the ledger now. Returns True when the ledger moved now."""
+    from payments.gateways import GatewayError, gateway_for
+
+    left = payment.amount - payment.refunded_amount
+    if payment.status != Payment.Status.SUCCEEDED or left <= ZERO:
+        raise ValidationError("Only a payment that went through can be refunded.")
+    if amount is not None and amount > left:
+        raise ValidationError({"amount": f"At most {left} is left to refund."})
+    if not (reason or "").strip():
+        raise ValidationError({"reason": "Say why the money goes back."})
+    gateway = gateway_for(payment.account.office)
+    if payment.gateway == Payment.Gateway.STRIPE and not gateway.is_demo:
+        try:
+            gateway.refund(payment=payment, amount=amount or left)
+        except GatewayError as exc:
+            raise ValidationError(f"Stripe refused the refund: {exc}") from exc
+        return False
+    payment_reverse(payment=payment, amount=amount, kind="refund", reason=reason, actor=actor)
+    return True

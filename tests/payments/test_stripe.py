@@ -292,3 +292,39 @@ def test_a_completed_setup_session_saves_the_card_and_turns_on_autopay(client, s
         assert plan.autopay and plan.payment_method.label == "Visa ending 4242"
         assert plan.payment_method.customer_reference == "cus_Q1"
         assert "I authorise" in plan.payment_method.authorisation_text
+
+
+@pytest.mark.django_db
+def test_a_stripe_refund_goes_to_stripe_and_the_ledger_waits_for_its_event(client, started):
+    from payments.services import payment_refund
+
+    scene, p, _ = started
+    post_event(client, stripe_event("checkout.session.completed", session_object(p)))
+    with responses.RequestsMock() as rsps, tenancy.office_context(scene.office.id):
+        rsps.add(
+            responses.POST,
+            "https://api.stripe.com/v1/refunds",
+            json={
+                "id": "re_1Q",
+                "object": "refund",
+                "amount": 4000,
+                "currency": "usd",
+                "payment_intent": "pi_3QaTest",
+                "status": "succeeded",
+            },
+        )
+        moved_now = payment_refund(
+            payment=payment(p), amount=Decimal("40.00"), reason="Charged twice"
+        )
+        sent = form_of(rsps.calls[0].request)
+        assert sent == {
+            "payment_intent": "pi_3QaTest",
+            "amount": "4000",
+            "metadata[office_id]": str(scene.office.id),
+            "metadata[account_id]": str(scene.account.id),
+            "metadata[payment_id]": str(p.id),
+        }
+    assert moved_now is False
+    assert balance(scene) == Decimal("300.00")  # not until Stripe says so
+    post_event(client, stripe_event("charge.refunded", charge_object(p, amount_refunded=4000)))
+    assert balance(scene) == Decimal("340.00")
