@@ -201,7 +201,34 @@ def remittance_issue(*, statement, actor=None):
     document.save()
     statement.document = document
     statement.save()
+    _send_to_creditor(statement, creditor=creditor, office=office, pdf=pdf)
     return statement
+
+
+def _send_to_creditor(statement, *, creditor, office, pdf):
+    """Email the issued statement (PDF and CSV) to the creditor's remittance address,
+    after commit; a creditor without one gets it from the office by other means."""
+    from django.conf import settings
+    from django.core.mail import EmailMessage
+
+    from payments.remittance.exports import statement_csv
+
+    if not creditor.remittance_email:
+        return
+    message = EmailMessage(
+        subject=f"Remittance statement {statement.reference} from {office.name}",
+        body=(
+            f"Hello,\n\nAttached is remittance statement {statement.reference} for "
+            f"{statement.period_start:%b %d} to {statement.period_end:%b %d, %Y} "
+            f"({statement.line_count} lines), as PDF and CSV.\n\n{office.name}"
+        ),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[creditor.remittance_email],
+    )
+    message.attach(f"remittance-{statement.reference}.pdf", pdf, "application/pdf")
+    message.attach(f"remittance-{statement.reference}.csv", statement_csv(statement), "text/csv")
+    message.extra_headers["X-Recovery-Office"] = str(office.id)
+    transaction.on_commit(message.send)
 
 
 @transaction.atomic

@@ -412,3 +412,26 @@ def test_the_last_complete_period_follows_the_creditors_frequency():
         date(2026, 11, 9),
         date(2026, 11, 15),
     )
+
+
+@pytest.mark.django_db
+def test_an_issued_statement_is_emailed_to_the_creditor_with_its_pdf_and_csv(
+    book, django_capture_on_commit_callbacks
+):
+    from django.core import mail
+
+    from accounts.models import Creditor
+
+    pay(book.account, "100.00")
+    Creditor.objects.filter(pk=book.creditor.pk).update(remittance_email="ap@client.example")
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        statement = remittance_issue(statement=prepare(book), actor=UserFactory())
+    [message] = [m for m in mail.outbox if m.to == ["ap@client.example"]]
+    assert message.subject.startswith(f"Remittance statement {statement.reference}")
+    names = [a[0] for a in message.attachments]
+    assert names == [
+        f"remittance-{statement.reference}.pdf",
+        f"remittance-{statement.reference}.csv",
+    ]
+    assert "100.00" in message.attachments[1][1]
