@@ -12,6 +12,7 @@
 Every step is idempotent (dated markers on the rows), so a second run the same day
 sends and charges nothing twice. Provider calls happen outside the row locks."""
 
+import functools
 from datetime import timedelta
 
 from django.db import transaction
@@ -23,7 +24,7 @@ from campaigns.rendering import portal_link
 from compliance.services import business_days_after
 from payments.gateways import GatewayError, gateway_for
 from payments.models import Installment, Payment, PaymentPlan, PromiseToPay, Source
-from payments.selectors import policy_for
+from payments.selectors import policy_for_creditor
 from payments.services.apply import payment_failed, payment_processing, payment_succeeded
 from payments.services.notify import email_debtor
 from payments.services.plans import plan_break
@@ -34,6 +35,17 @@ from recovery.models import Office
 def _email(account, *, subject, body, content=frozenset()):
     """Gate and queue one email to the debtor; returns (sent, explanation)."""
     return email_debtor(account, subject=subject, body=body, content=content)
+
+
+@functools.cache
+def _policy(office_id, creditor_id):
+    return policy_for_creditor(creditor_id)
+
+
+def _policy_of(account):
+    """The creditor's policy, read once per sweep (the cache is cleared at its start),
+    not once per installment."""
+    return _policy(account.office_id, account.creditor_id)
 
 
 def _link(account):
@@ -55,7 +67,7 @@ def autopay_notices(today):
         plan__autopay=True, notice_sent_at__isnull=True, due_date__lte=horizon
     ):
         account = item.plan.account
-        notice_days = policy_for(account).autopay_notice_days
+        notice_days = _policy_of(account).autopay_notice_days
         if business_days_after(today, notice_days + 2) < item.due_date:
             continue  # not yet: the notice goes out a few business days ahead
         method = item.plan.payment_method
@@ -96,7 +108,7 @@ def _charge_plan(today):
     for item in _due_installments(plan__autopay=True, notice_sent_at__isnull=False):
         if (item.next_attempt_on or item.due_date) > today:
             continue
-        notice_days = policy_for(item.plan.account).autopay_notice_days
+        notice_days = _policy_of(item.plan.account).autopay_notice_days
         if business_days_after(timezone.localdate(item.notice_sent_at), notice_days) > today:
             continue  # F-EFT: the notice has not been out long enough yet
         method = item.plan.payment_method
@@ -159,7 +171,7 @@ def autopay_charges(today, office):
 def _retry_or_miss(item, today, why):
     item = Installment.objects.select_related("plan__account__debtor").get(pk=item.pk)
     account = item.plan.account
-    retry_days = policy_for(account).autopay_retry_days
+    retry_days = _policy_of(account).autopay_retry_days
     if item.autopay_attempts <= len(retry_days):
         item.next_attempt_on = item.due_date + timedelta(days=retry_days[item.autopay_attempts - 1])
         item.save(update_fields=["next_attempt_on"])
@@ -192,7 +204,7 @@ def missed_installments(today):
         if item.plan.autopay and item.status == Installment.Status.SCHEDULED:
             continue  # autopay retries first (autopay_charges)
         account = item.plan.account
-        grace = policy_for(account).grace_days
+        grace = _policy_of(account).grace_days
         with transaction.atomic():
             if item.reminder_sent_at is None:
                 ok, why = _email(
@@ -248,6 +260,7 @@ def promises_due(today):
 
 def money_sweep(*, office_id, today=None):
     """The whole daily round for one office. Returns counts."""
+    _policy.cache_clear()
     with tenancy.office_context(office_id):
         office = Office.objects.get(pk=office_id)
         today = today or office.today()
