@@ -62,6 +62,11 @@ class Facts:
     notices: dict  # account_id -> [ValidationNotice]
     ever_contacted: set  # account ids with any earlier collection communication
     known_at_attempt: bool = False  # rules see only what was recorded by each attempt
+    # account_id -> [ContactAttempt: conversations and messages sent, oldest first], for
+    # the accounts of a batch that furnishes to credit bureaus (F-PASSIVE); any age.
+    furnishing: dict = field(
+        default_factory=dict
+    )  # rules see only what was recorded by each attempt
 
 
 def _effective(qs, earliest, latest):
@@ -140,6 +145,7 @@ def load_facts(attempts, *, office, known_at=None, lock_debtors=False):
         .values_list("account_id", flat=True)
         .distinct()
     )
+    furnishing = _furnishing_history(attempts, as_of)
     return Facts(
         office=office,
         policy=policy_in_force(office, as_of),
@@ -150,7 +156,28 @@ def load_facts(attempts, *, office, known_at=None, lock_debtors=False):
         notices=notices,
         ever_contacted=ever,
         known_at_attempt=known_at == "attempt",
+        furnishing=furnishing,
     )
+
+
+# A message "placed" to the debtor about the debt (F-PASSIVE): written channels.
+PASSIVE_MESSAGE_CHANNELS = ("email", "sms", "letter", "payment_link")
+
+
+def _furnishing_history(attempts, as_of):
+    """Conversations and messages of any age on the accounts a batch furnishes (one
+    query, only when the batch furnishes)."""
+    account_ids = {a.account_id for a in attempts if a.channel == "furnish"}
+    if not account_ids:
+        return {}
+    rows = defaultdict(list)
+    qs = ContactAttempt.objects.filter(account_id__in=account_ids, occurred_at__lte=as_of).filter(
+        Q(result=ContactAttempt.Result.CONVERSATION)
+        | Q(channel__in=PASSIVE_MESSAGE_CHANNELS, debtor_initiated=False)
+    )
+    for row in qs.order_by("occurred_at", "id"):
+        rows[row.account_id].append(row)
+    return rows
 
 
 def policy_in_force(office, as_of):

@@ -13,6 +13,7 @@ from compliance.services import (
     CHANNELS_BY_CONTACT_KIND,
     COMPLAINT_RESPONSE_DAYS_CFPB,
     COMPLAINT_RESPONSE_DAYS_OTHER,
+    HARDSHIP_MAX_DAYS,
     POLICY_CHANNELS,
     Correspondence,
     policy_errors,
@@ -77,6 +78,20 @@ class PolicyForm(forms.Form):
         help_text="At most 3 attempts per 7 days across channels, and written consent "
         "before email or text, for debtors with a New York City address.",
     )
+    hardship_pause_days = forms.IntegerField(
+        label="Days a hardship request pauses collection",
+        required=False,
+        min_value=0,
+        max_value=HARDSHIP_MAX_DAYS,
+        help_text="A debtor's hardship request (portal) places a hardship hold this long; "
+        "0: no automatic pause, an agent decides.",
+        error_messages={
+            "invalid": "Enter a whole number.",
+            "min_value": f"Choose 0 (no automatic pause) to {HARDSHIP_MAX_DAYS} days.",
+            "max_value": f"Choose 0 (no automatic pause) to {HARDSHIP_MAX_DAYS} days.",
+        },
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+    )
     reason = forms.CharField(
         label="Reason for the change",
         max_length=200,
@@ -112,6 +127,7 @@ class PolicyForm(forms.Form):
             "first_party_follows_reg_f": effective["first_party_follows_reg_f"],
             "sms_provider_permits_third_party": effective["sms_provider_permits_third_party"],
             "nyc_rules_enabled": effective["nyc_rules_enabled"],
+            "hardship_pause_days": effective["hardship_pause_days"],
         }
 
     def service_kwargs(self, partial=False):
@@ -130,6 +146,8 @@ class PolicyForm(forms.Form):
                 first_party_follows_reg_f=data["first_party_follows_reg_f"],
                 sms_provider_permits_third_party=data["sms_provider_permits_third_party"],
                 nyc_rules_enabled=data["nyc_rules_enabled"],
+                # Blank: unchanged.
+                hardship_pause_days=data.get("hardship_pause_days"),
             )
         return kwargs
 

@@ -245,6 +245,9 @@ class OfficePolicy(TenantModel):
     # A third-party US office may text only through a provider that permits it.
     sms_provider_permits_third_party = models.BooleanField(default=False)
     nyc_rules_enabled = models.BooleanField(default=False)
+    # What a debtor's hardship request does (the office's forbearance policy): collection
+    # contact pauses for this many days (0: no automatic pause; an agent decides).
+    hardship_pause_days = models.PositiveSmallIntegerField(default=30)
     effective_from = models.DateTimeField(default=timezone.now)
     changed_by = models.ForeignKey(
         "recovery.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -323,6 +323,7 @@ def hardship_request(*, account, reasons, note=""):
         summary="Hardship help requested in the portal",
         data={"work_item_id": item.pk, "reasons": list(reasons)},
     )
+    compliance.hardship_grant(account=account, source=Source.PORTAL, reason=item.detail[:300])
     return item, respond_by
 
 

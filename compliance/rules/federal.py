@@ -360,6 +360,45 @@ def check_other_holds(ctx):
     return None
 
 
+# Where a message cannot have reached the debtor (F-PASSIVE): it never counts.
+UNDELIVERABLE = {"invalid", "bounced", "returned", "disconnected"}
+PASSIVE_WAIT = timedelta(days=14)
+
+
+def check_passive(ctx):
+    """Reg F 1006.30(a): before furnishing, speak to the debtor about the debt, or place
+    a message and wait 14 days for a notice that it could not be delivered."""
+    history = [r for r in ctx.facts.furnishing.get(ctx.account.id, []) if r.occurred_at <= ctx.at]
+    if any(r.result == "conversation" for r in history):
+        return None
+    sent = []  # instants of messages that may have reached the debtor
+    for row in history:
+        if row.result == "conversation" or row.debtor_initiated:
+            continue
+        cp = ctx.debtor.contact_points.get(row.contact_point_id)
+        if cp is not None and cp.validity not in UNDELIVERABLE:
+            sent.append(row.occurred_at)
+    # The validation notice is such a message, unless it came back.
+    sent += [n.sent_at for n in ctx.notices if not n.returned_at]
+    if not sent:
+        return block(
+            "F-PASSIVE",
+            "Blocked: nothing may be reported to the credit bureaus until we have spoken "
+            "to the debtor about this debt or sent them a message that did not bounce or "
+            "come back.",
+        )
+    ready = min(sent) + PASSIVE_WAIT
+    if ready <= ctx.at:
+        return None
+    return defer(
+        "F-PASSIVE",
+        ready,
+        f"Deferred: our first message about this debt went out on {day_label(min(sent))}; "
+        f"we wait 14 days for a bounce before reporting to the credit bureaus "
+        f"(until {day_label(ready)}).",
+    )
+
+
 def disclose_miranda(ctx):
     if ctx.channel not in ("email", "sms", "letter", "call", "voicemail", "payment_link"):
         return None
@@ -424,6 +463,8 @@ RULES = [
          channels=frozenset({"postcard", "social"})),
     Rule("HOLD", "Holds on the debtor or account", check_other_holds, _collection,
          channels=_ANY_COLLECTION),
+    Rule("F-PASSIVE", "No credit reporting before contact", check_passive,
+         lambda c: c.reg_f and c.consumer, channels=frozenset({"furnish"})),
     Rule("F-MIRANDA", "Debt collector disclosure", disclose_miranda,
          lambda c: c.collector_reg_f and _collection(c), channels=_ANY_COLLECTION),
 ]  # fmt: skip

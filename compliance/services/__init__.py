@@ -29,10 +29,11 @@ from compliance.services.consent import (
 )
 from compliance.services.dates import business_days_after, day_end, day_label, day_start, hold_end
 from compliance.services.disputes import dispute_record, dispute_verification_record
-from compliance.services.holds import hold_lift, hold_place
+from compliance.services.holds import hardship_grant, hardship_pause_days, hold_lift, hold_place
 from compliance.services.inbound import Correspondence, CorrespondenceResult, correspondence_record
 from compliance.services.notices import validation_notice_record, validation_period
 from compliance.services.policy import (
+    HARDSHIP_MAX_DAYS,
     POLICY_CHANNELS,
     policy_change,
     policy_effective,
@@ -44,6 +45,7 @@ __all__ = [
     "CHANNELS_BY_CONTACT_KIND",
     "COMPLAINT_RESPONSE_DAYS_CFPB",
     "COMPLAINT_RESPONSE_DAYS_OTHER",
+    "HARDSHIP_MAX_DAYS",
     "POLICY_CHANNELS",
     "START_WORDS",
     "STOP_WORDS",
@@ -64,6 +66,8 @@ __all__ = [
     "day_start",
     "dispute_record",
     "dispute_verification_record",
+    "hardship_grant",
+    "hardship_pause_days",
     "hold_end",
     "hold_lift",
     "hold_place",

@@ -4,13 +4,14 @@ a hold row is never deleted, so the audit can replay what was in force."""
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 
 from accounts.models import Account, Event
 from accounts.services import event_record
+from compliance.facts import policy_in_force
 from compliance.models import Dispute, Hold
-from compliance.services.dates import day_label
+from compliance.services.dates import day_label, hold_end
 
 
 @transaction.atomic
@@ -92,3 +93,53 @@ def hold_lift(*, hold, lifted_by, at=None):
             data={"hold_id": hold.pk},
         )
     return hold
+
+
+def hardship_pause_days(office):
+    """How long a hardship request pauses collection under the office's policy (0: no
+    automatic pause)."""
+    return policy_in_force(office, timezone.now()).hardship_pause_days
+
+
+@transaction.atomic
+def hardship_grant(*, debtor=None, account=None, days=None, source, actor=None, reason=""):
+    """Hardship forbearance: pause collection contact on the account (or, given only a
+    debtor, on all their accounts) for `days` (the office's policy by default), through
+    the last day in the office's time zone. Debtor-initiated responses still go out
+    (F-RESPONSE); the hold is lifted like any other. Returns the hold, or None when the
+    policy pauses nothing (0 days) or a hardship hold already covers the period."""
+    if account is None and debtor is None:
+        raise ValueError("hardship_grant needs a debtor or an account")
+    debtor = debtor or account.debtor
+    office = debtor.office
+    if days is None:
+        days = hardship_pause_days(office)
+    if days <= 0:
+        return None
+    now = timezone.now()
+    until = timezone.localdate(now, timezone=_zone(office)) + timedelta(days=days)
+    ends = hold_end(office=office, until=until)
+    active = Hold.objects.filter(debtor=debtor, kind=Hold.Kind.HARDSHIP, effective_from__lte=now)
+    active = active.filter(models.Q(effective_to__isnull=True) | models.Q(effective_to__gte=ends))
+    if account is not None:
+        active = active.filter(models.Q(scope="debtor") | models.Q(account=account))
+    else:
+        active = active.filter(scope="debtor")
+    if active.exists():
+        return None
+    return hold_place(
+        debtor=debtor,
+        kind=Hold.Kind.HARDSHIP,
+        scope=Hold.Scope.ACCOUNT if account is not None else Hold.Scope.DEBTOR,
+        account=account,
+        source=source,
+        reason=(reason or "Hardship request")[:300],
+        effective_to=ends,
+        set_by=actor,
+    )
+
+
+def _zone(office):
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(office.time_zone)

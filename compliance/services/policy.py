@@ -24,6 +24,8 @@ _CAP_SOURCES = {
     "sms": "sms_per_debtor_7d",
     "call": "call_per_debt_7d",
 }
+# The longest automatic hardship pause a policy may set (an agent can set longer holds).
+HARDSHIP_MAX_DAYS = 180
 _CAP_NOUNS = {"email": "emails", "sms": "texts", "call": "calls"}
 
 
@@ -49,6 +51,7 @@ def policy_effective(policy, office):
         "first_party_follows_reg_f": policy.first_party_follows_reg_f,
         "sms_provider_permits_third_party": policy.sms_provider_permits_third_party,
         "nyc_rules_enabled": policy.nyc_rules_enabled,
+        "hardship_pause_days": policy.hardship_pause_days,
     }
 
 
@@ -110,6 +113,7 @@ def policy_change(
     first_party_follows_reg_f,
     sms_provider_permits_third_party,
     nyc_rules_enabled,
+    hardship_pause_days=None,
 ):
     """Put a new policy in force from now. Never edits: each change is a new row, so the
     audit can replay the policy in force at any instant. Refuses anything looser than
@@ -122,11 +126,18 @@ def policy_change(
         channels_enabled=channels_enabled,
         reason=reason,
     )
+    if hardship_pause_days is not None and not 0 <= hardship_pause_days <= HARDSHIP_MAX_DAYS:
+        errors["hardship_pause_days"] = (
+            f"Choose 0 (no automatic pause) to {HARDSHIP_MAX_DAYS} days."
+        )
     if errors:
         raise ValidationError(errors)
     limits = policy_limits(office)
     reason = reason.strip()
     now = timezone.now()
+    current = policy_in_force(office, now)
+    if hardship_pause_days is None:  # not part of this change: carried over
+        hardship_pause_days = current.hardship_pause_days
     policy = OfficePolicy(
         caps_per_7_days={ch: caps_per_7_days[ch] for ch in limits["caps"]},
         earliest_hour=earliest_hour,
@@ -135,11 +146,11 @@ def policy_change(
         first_party_follows_reg_f=first_party_follows_reg_f,
         sms_provider_permits_third_party=sms_provider_permits_third_party,
         nyc_rules_enabled=nyc_rules_enabled,
+        hardship_pause_days=hardship_pause_days,
         effective_from=now,
         changed_by=changed_by,
         reason=reason[:200],
     )
-    current = policy_in_force(office, now)
     if policy_effective(policy, office) == policy_effective(current, office):
         raise ValidationError("Nothing changed: the policy in force already says this.")
     policy.save()

@@ -1,6 +1,8 @@
 """The account page's compliance card and its quick actions: record a dispute, incoming
 correspondence, an opt-out or consent, a hold; lift a hold."""
 
+from datetime import timedelta
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404
@@ -46,12 +48,19 @@ def account_card_context(request, account):
             "consent": ConsentForm(
                 auto_id="consent_%s", debtor=account.debtor, initial={"effective_on": today}
             ),
-            "hold": HoldForm(auto_id="hold_%s"),
+            "hold": HoldForm(auto_id="hold_%s", initial=_hold_initial(request.office, today)),
             "circumstance": CircumstanceForm(
                 auto_id="circumstance_%s", initial={"effective_on": today}
             ),
         }
     return context
+
+
+def _hold_initial(office, today):
+    """The hold form opens on a hardship forbearance: its end defaults to the office's
+    policy (blank when the policy sets no automatic pause)."""
+    days = services.hardship_pause_days(office)
+    return {"until": today + timedelta(days=days)} if days else {}
 
 
 def _account(request, account_id):
