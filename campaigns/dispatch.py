@@ -21,7 +21,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from accounts.models import Event
-from campaigns import library, ratelimit, rendering, sendtime
+from campaigns import letters, library, ratelimit, rendering, sendtime
 from campaigns.channels import PermanentError, TransientError
 from campaigns.channels import email as email_channel
 from campaigns.channels import sms as sms_channel
@@ -40,6 +40,8 @@ from recovery import tenancy
 logger = logging.getLogger(__name__)
 
 CHANNELS = {"email": email_channel, "sms": sms_channel}
+# Letters call no provider: they are rendered and queued for a print batch.
+CLAIMED = [*CHANNELS, "letter"]
 DEFAULT_TEXT = {
     "email": (
         "About your account with {{ creditor_name }}",
@@ -53,6 +55,14 @@ DEFAULT_TEXT = {
         "",
         "Hi {{ first_name }}, this is {{ office_name }} about your {{ creditor_name }} "
         "account {{ reference }}. Options and payment: {{ portal_link }}",
+    ),
+    "letter": (
+        "",
+        "Dear {{ full_name }},\n\nWe are writing about your account {{ reference }} with "
+        "{{ creditor_name }}. The balance is {{ balance }} {{ currency }}.\n\nYou can see the "
+        "details, pay, or set up a plan that fits your budget at {{ portal_link }}, or call us "
+        "at {{ office_phone }}. If something is wrong, or now is a hard time, tell us: we can "
+        "help.\n\nSincerely,\n{{ office_name }}",
     ),
 }
 
@@ -88,7 +98,7 @@ def dispatch_due(*, office, now=None, limit=200):
             .filter(
                 status__in=[Message.Status.PLANNED, Message.Status.DEFERRED],
                 due_at__lte=now,
-                channel__in=list(CHANNELS),
+                channel__in=CLAIMED,
             )  # fmt: skip
             .order_by("due_at", "id")[:limit]
         )
@@ -142,6 +152,9 @@ def dispatch_due(*, office, now=None, limit=200):
     rates, spent = {}, set()
     for message, outcome in to_send:
         channel = message.channel
+        if channel == "letter":
+            counts[_queue_letter(message, outcome, texts[message.id], office, now)] += 1
+            continue
         if channel not in rates:
             with tenancy.office_context(office.id):
                 rates[channel] = ratelimit.office_rate(office_id=office.id, channel=channel)
@@ -155,6 +168,19 @@ def dispatch_due(*, office, now=None, limit=200):
             continue
         counts[_send(message, outcome, texts[message.id], office, now)] += 1
     return counts
+
+
+def _queue_letter(message, outcome, text, office, now):
+    try:
+        letters.letter_queue(
+            message=message, text=text, disclosures=outcome.disclosures, office=office, now=now
+        )
+    except Exception:
+        # Nothing was queued (one transaction): free the slot and try on a later pass.
+        logger.exception("letter not queued; retried", extra={"message_id": message.pk})
+        _release(message, outcome)
+        return "retry"
+    return "sent"
 
 
 def _release(message, outcome):
@@ -171,7 +197,10 @@ def _send_time_hold(claimed, *, office, now):
     """Choose once, for each row not chosen yet, whether to hold it for the debtor's
     best hour (campaigns.sendtime); held rows become `deferred` to that hour. Returns
     the ids of the rows held."""
-    fresh = [m for m in claimed if not m.send_time_reason and not _unusable(m)]
+    # A letter is read days after it is posted: no hour of the week to choose.
+    fresh = [
+        m for m in claimed if m.channel != "letter" and not m.send_time_reason and not _unusable(m)
+    ]
     if not fresh or not getattr(settings, "SEND_TIME_CHOICE", True):
         return set()
     slots = sendtime.slots_for(fresh, office_id=office.id, now=now)

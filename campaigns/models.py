@@ -155,6 +155,17 @@ class Message(TenantModel):
     send_time_at = models.DateTimeField(null=True, blank=True)
     # (A database default: the planner writes rows with raw SQL.)
     send_time_reason = models.CharField(max_length=200, blank=True, db_default="")
+    # Letters (campaigns.letters): the letter as printed, so its print batch reproduces
+    # the stored PDF word for word; its PDF on the account; the one batch it went in.
+    letter_html = models.TextField(blank=True, db_default="")
+    letter_pages = models.PositiveSmallIntegerField(null=True, blank=True)
+    letter_document = models.ForeignKey(
+        "recovery.Document", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    letter_batch = models.ForeignKey(
+        "LetterBatch", null=True, blank=True, on_delete=models.PROTECT, related_name="letters"
+    )
+    letter_sequence = models.PositiveIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -164,7 +175,12 @@ class Message(TenantModel):
             models.UniqueConstraint(
                 fields=["office", "enrollment", "step", "channel", "attempt"],
                 name="message_plan_key",
-            )
+            ),
+            # A letter sits in one batch at most (its own column) and once in it.
+            models.UniqueConstraint(
+                fields=["office", "letter_batch", "letter_sequence"],
+                name="letter_batch_sequence",
+            ),
         ]
         indexes = [
             models.Index(fields=["office", "status", "due_at"]),
@@ -173,7 +189,41 @@ class Message(TenantModel):
             # office is known (through the escape hatch): this one starts with the id.
             models.Index(fields=["provider_message_id"], name="message_provider_id_any_office"),
             models.Index(fields=["office", "account", "created_at"]),
+            # The letters waiting for a batch, and a batch's letters.
+            models.Index(
+                fields=["office", "letter_batch", "letter_sequence"],
+                condition=models.Q(channel="letter"),
+                name="message_letter_batch",
+            ),
         ]
+
+
+class LetterBatch(TenantModel):
+    """One print run for the mailing vendor: the letters queued when it was made, as one
+    PDF in sequence and a manifest CSV. Never changed once created: the vendor prints
+    exactly what was handed over, and a letter is never handed over twice."""
+
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        "recovery.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    letter_count = models.PositiveIntegerField(default=0)
+    page_count = models.PositiveIntegerField(default=0)
+    # Set in the transaction that creates the batch (the manifest names the batch id).
+    pdf = models.ForeignKey(
+        "recovery.Document", null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    manifest = models.ForeignKey(
+        "recovery.Document", null=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ValueError("A letter batch cannot be changed once created.")
+        super().save(*args, **kwargs)
 
 
 class DeliveryEvent(TenantModel):

@@ -48,6 +48,11 @@ def reconcile_unknown(*, office, now=None, stuck_after=STUCK_AFTER, limit=100):
     for message in stuck:
         if message.channel == "sms":
             result = _sms(message, now)
+        elif message.channel == "letter":
+            # A letter is queued in one transaction with its PDF: still `sending` means
+            # nothing was queued, so the gate decides again.
+            with tenancy.office_context(message.office_id):
+                result = _requeue(message, now, "Letter not queued (interrupted): queued again")
         else:
             result = _flag(message, now, EMAIL_UNKNOWN)
         counts[result] += 1
@@ -101,17 +106,18 @@ def _sms(message, now):
     return "recorded"
 
 
-def _requeue(message, now):
-    """Twilio has no text to this number since the attempt: nothing went out. The row
-    goes back to the queue, its cap slot freed; the gate decides again."""
+def _requeue(message, now, summary="SMS not sent (Twilio never received it): queued again"):
+    """Nothing went out (Twilio has no text to this number since the attempt, or a letter
+    was never queued). The row goes back to the queue, its cap slot freed; the gate
+    decides again."""
     moved = Message.objects.filter(pk=message.pk, status=Message.Status.SENDING).update(
         status=Message.Status.PLANNED, sending_at=None
     )
     if moved:
         decisions = Decision.objects.filter(message_id=message.pk, outcome="allow")
         ContactAttempt.objects.filter(decision_id__in=decisions.values("id")).delete()
-        event_record(account=message.account, kind=Event.Kind.MESSAGE_BLOCKED, channel="sms",
-                     summary="SMS not sent (Twilio never received it): queued again",
+        event_record(account=message.account, kind=Event.Kind.MESSAGE_BLOCKED,
+                     channel=message.channel, summary=summary,
                      occurred_at=now, data={"message_id": message.pk})  # fmt: skip
     return "requeued"
 

@@ -3,6 +3,7 @@ webhooks are in campaigns/urls.py)."""
 
 from django.urls import path
 
+from campaigns import letter_views
 from campaigns import staff_views as views
 
 urlpatterns = [
@@ -21,4 +22,26 @@ urlpatterns = [
     path("templates/new/", views.template_new, name="template_new"),
     path("templates/preview/", views.template_preview, name="template_preview"),
     path("templates/<int:template_id>/", views.template_edit, name="template_edit"),
+    path("letters/", letter_views.letter_list, name="letter_list"),
+    path("letters/batches/", letter_views.letter_batch_create, name="letter_batch_create"),
+    path(
+        "letters/batches/<int:batch_id>/",
+        letter_views.letter_batch_detail,
+        name="letter_batch_detail",
+    ),
+    path(
+        "letters/batches/<int:batch_id>/letters.pdf",
+        letter_views.letter_batch_pdf,
+        name="letter_batch_pdf",
+    ),
+    path(
+        "letters/batches/<int:batch_id>/manifest.csv",
+        letter_views.letter_batch_manifest,
+        name="letter_batch_manifest",
+    ),
+    path(
+        "letters/batches/<int:batch_id>/returned/",
+        letter_views.letter_returned,
+        name="letter_returned",
+    ),
 ]

@@ -35,6 +35,8 @@ POST_ONLY = {
     "campaign_resume",
     "dry_run_start",
     "template_preview",
+    "letter_batch_create",
+    "letter_returned",
 }
 
 
@@ -116,11 +118,13 @@ def office_a_objects(office_a):
             explanation="Allowed: no rule stands in the way.",
         )  # fmt: skip
         campaign, template, dry_run = campaign_objects(account)
+        letter_batch = letter_batch_objects(office_a, account)
     creditor_file = creditor_file_objects(office_a, account)
     return {
         "campaign_id": campaign.pk,
         "template_id": template.pk,
         "run_id": dry_run.pk,
+        "batch_id": letter_batch.pk,
         "account_id": account.pk,
         "creditor_id": account.creditor_id,
         "payment_id": payment.pk,
@@ -170,6 +174,36 @@ def campaign_objects(account):
     )
     run = dry_run_execute(run=DryRun.objects.create(campaign=campaign, days=3))
     return campaign, template, run
+
+
+def letter_batch_objects(office, account):
+    """A print batch of one letter, in the office in context."""
+    from campaigns import letters
+    from campaigns.dispatch import DEFAULT_TEXT
+    from campaigns.models import Message
+    from debtors.services import contact_point_add
+
+    address = contact_point_add(
+        debtor=account.debtor,
+        kind="address",
+        line1="1 Main St",
+        city="Town",
+        state="NY",
+        postal_code="10001",
+        source="placement",
+    )
+    message = Message.objects.create(
+        account=account,
+        debtor_id=account.debtor_id,
+        contact_point=address,
+        channel="letter",
+        status=Message.Status.SENDING,
+        due_at=timezone.now(),
+    )
+    text = DEFAULT_TEXT["letter"]
+    now = timezone.now()
+    letters.letter_queue(message=message, text=text, disclosures=(), office=office, now=now)
+    return letters.letter_batch_create()
 
 
 def fill(route, values):
