@@ -30,6 +30,7 @@ urlpatterns = [
     path("accounts/<int:account_id>/pay/", pay.pay, name="pay"),
     path("accounts/<int:account_id>/pay/done/", pay.pay_done, name="pay_done"),
     path("accounts/<int:account_id>/plans/", pay.plans, name="plans"),
+    path("pay/", pay.pay_several, name="pay_several"),
     path("preferences/", account.preferences, name="preferences"),
     path("messages/", account.messages, name="messages"),
     # Last: a token is any string the other routes are not.

@@ -72,6 +72,33 @@ def _check_amount(account, amount, *, settle, today):
     return None
 
 
+def _check_direction(account, amount, direction, *, today):
+    """The debtor's split of one payment across their accounts (F-ALLOC: followed as
+    directed): each part on an open account of the same debtor, at most its balance,
+    adding up to the payment. Returns {account id: Decimal}."""
+    parts = {int(k): parse_amount(v) for k, v in direction.items()}
+    accounts = {
+        a.id: a
+        for a in Account.objects.select_for_update().filter(
+            pk__in=parts, debtor_id=account.debtor_id
+        )
+    }
+    if set(parts) - set(accounts):
+        raise ValidationError("The split names an account that is not this debtor's.")
+    for account_id, part in parts.items():
+        target = accounts[account_id]
+        if not target.is_open or part > target.balance:
+            raise ValidationError(
+                {"amount": f"{target.office_reference}: at most {target.balance} can be paid."}
+            )
+    if sum(parts.values()) != amount:
+        raise ValidationError({"amount": "The parts must add up to the payment."})
+    minimum = pay_options(account, today).minimum_payment
+    if amount < minimum:
+        raise ValidationError({"amount": f"The smallest payment we can take is {minimum}."})
+    return parts
+
+
 def _offer_taken(account, lump, *, today, actor, source):
     """Fix the offer the debtor accepted, so it cannot change under them."""
     if lump.offer_id:
@@ -106,7 +133,13 @@ def checkout_start(
         account = Account.objects.select_for_update().select_related("creditor").get(pk=account.pk)
         if debtor_id is not None and account.debtor_id != debtor_id:
             raise ValidationError("This account is not yours to pay.")
-        lump = _check_amount(account, amount, settle=settle, today=today)
+        if direction:
+            if settle:
+                raise ValidationError("A settlement is for one account at a time.")
+            direction = _check_direction(account, amount, direction, today=today)
+            lump = None
+        else:
+            lump = _check_amount(account, amount, settle=settle, today=today)
         [outcome] = evaluate(
             [
                 Attempt(

@@ -60,6 +60,8 @@ def overview(request):
             "disputed": disputed,
             "unread": unread,
             "payments_ready": pay.payments_ready(),
+            "payable": sum(1 for a in accounts if a.is_open and a.balance > 0),
+            "paid": request.GET.get("paid") == "1",
         },
     )
 

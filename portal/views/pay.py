@@ -150,6 +150,72 @@ def pay_done(request, account_id):
     return page(request, "portal/pay_done.html", {"account": account, "payment": payment})
 
 
+@portal_view
+@require_http_methods(["GET", "POST"])
+def pay_several(request):
+    """One payment split across the debtor's accounts as they choose (F-ALLOC: a payment
+    is applied as the debtor directs)."""
+    api = _payments_api()
+    accounts = [
+        a
+        for a in selectors.accounts_for_debtor(
+            office_id=request.portal.office.id, debtor_id=request.portal.debtor.pk
+        )
+        if a.is_open and a.balance > 0
+    ]
+    if api is None or len(accounts) < 2:
+        return redirect(reverse("portal:overview"))
+    disclosures = {
+        a.pk: disclosure_text(api["time_barred_disclosure"](a))
+        for a in accounts
+        if api["time_barred_disclosure"](a)
+    }
+    minimum = min(api["pay_options"](a).minimum_payment for a in accounts)
+    errors, parts = {}, {}
+    if request.method == "POST":
+        for a in accounts:
+            value = _money(request.POST.get(f"amount_{a.pk}") or "0")
+            if value is None or value < 0 or value > a.balance:
+                errors["amount"] = _(
+                    "Enter amounts from 0 up to each balance, at least %(min)s in all."
+                ) % {"min": money(minimum, accounts[0].currency)}
+            elif value > 0:
+                parts[a.pk] = value
+        if not errors and sum(parts.values(), Decimal(0)) < minimum:
+            errors["amount"] = _(
+                "Enter amounts from 0 up to each balance, at least %(min)s in all."
+            ) % {"min": money(minimum, accounts[0].currency)}
+        if any(pk in disclosures for pk in parts) and request.POST.get("disclosure_read") != "1":
+            errors["disclosure"] = _("Please confirm you have read the notice above.")
+        if not errors:
+            first = next(a for a in accounts if a.pk in parts)
+            overview = request.build_absolute_uri(reverse("portal:overview"))
+            try:
+                start = api["checkout_start"](
+                    account=first,
+                    amount=sum(parts.values(), Decimal(0)),
+                    direction=parts,
+                    debtor_id=request.portal.debtor.pk,
+                    success_url=f"{overview}?paid=1",
+                    cancel_url=request.build_absolute_uri(reverse("portal:pay_several")),
+                    source="portal",
+                )
+            except ValidationError:
+                errors["form"] = _("We couldn't start this payment. Please try again, or call us.")
+            else:
+                return redirect(start.redirect_url)
+    return page(
+        request,
+        "portal/pay_several.html",
+        {
+            "rows": [(a, request.POST.get(f"amount_{a.pk}", "")) for a in accounts],
+            "disclosures": [(a, disclosures[a.pk]) for a in accounts if a.pk in disclosures],
+            "errors": errors,
+        },
+        status=400 if errors else 200,
+    )
+
+
 FREQUENCIES = ("weekly", "biweekly", "monthly")
 
 # `payments.selectors.time_barred_disclosure` words its notices in English; these are

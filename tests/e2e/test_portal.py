@@ -172,6 +172,23 @@ def test_link_verify_overview_and_dispute(phone, live_server, scene, axe_script,
 
 
 def test_other_pages_are_accessible(phone, live_server, scene, axe_script, screenshot):
+    from payments.services import plan_create
+    from tests.factories import AccountFactory
+
+    # A second account (to split a payment across) and a plan (to move a payment of).
+    AccountFactory(
+        office=scene.office,
+        debtor=scene.debtor,
+        creditor=scene.account.creditor,
+        opening_balance="80.00",
+    )
+    with tenancy.office_context(scene.office.id):
+        plan_create(
+            account=scene.account,
+            count=5,
+            frequency="monthly",
+            start_date=scene.office.today() + timedelta(days=3),
+        )
     page = phone
     page.goto(link_from_email(scene, live_server.url))
     verify(page)
@@ -182,6 +199,8 @@ def test_other_pages_are_accessible(phone, live_server, scene, axe_script, scree
         ("hardship", f"/p/accounts/{scene.account.id}/hardship/"),
         ("validation", f"/p/accounts/{scene.account.id}/validation/"),
         ("money-help", "/p/help/money/"),
+        ("pay-several", "/p/pay/"),
+        ("plan-move", f"/p/accounts/{scene.account.id}/plans/"),
     ):
         page.goto(live_server.url + path)
         check_page(page, name, axe_script, screenshot)

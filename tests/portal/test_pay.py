@@ -148,3 +148,34 @@ def test_the_debtor_moves_their_next_payment_within_the_policy(verified, portal_
         assert plan.installments.get(sequence=1).due_date == new_date
         event = Event.objects.filter(account=portal_scene.account, kind="plan").latest("id")
         assert "My payday changed" in event.summary and event.data["source"] == "portal"
+
+
+def test_one_payment_split_across_accounts_as_the_debtor_directs(
+    verified, portal_scene, django_capture_on_commit_callbacks
+):
+    from decimal import Decimal
+
+    from tests.factories import AccountFactory
+
+    second = AccountFactory(
+        office=portal_scene.office,
+        debtor=portal_scene.debtor,
+        creditor=portal_scene.account.creditor,
+        opening_balance="80.00",
+        governing_law_state="NY",
+    )
+    assert "Pay toward several accounts" in verified.get("/p/accounts/").content.decode()
+    first_id, second_id = portal_scene.account.id, second.id
+    too_much = verified.post("/p/pay/", {f"amount_{first_id}": "10", f"amount_{second_id}": "81"})
+    assert too_much.status_code == 400
+    assert "Enter amounts from 0 up to each balance" in too_much.content.decode()
+    response = verified.post(
+        "/p/pay/", {f"amount_{first_id}": "100.00", f"amount_{second_id}": "80.00"}
+    )
+    done = _pay_through_demo(verified, response, django_capture_on_commit_callbacks)
+    assert "your payment went through" in done.content.decode()
+    with in_office(portal_scene.office):
+        portal_scene.account.refresh_from_db()
+        second.refresh_from_db()
+        assert portal_scene.account.balance == Decimal("400.00")
+        assert second.balance == Decimal("0.00") and second.status == "paid"
