@@ -70,6 +70,17 @@ def _money(raw):
     return value if value.is_finite() else None
 
 
+def _to_checkout(request, api, errors, **kwargs):
+    """Off to the payment page, or (the amount or the gateway refused) a note in
+    `errors` and None, so the form shows again."""
+    try:
+        start = api["checkout_start"](debtor_id=request.portal.debtor.pk, source="portal", **kwargs)
+    except ValidationError:
+        errors["form"] = _("We couldn't start this payment. Please try again, or call us.")
+        return None
+    return redirect(start.redirect_url)
+
+
 @portal_view
 @require_http_methods(["GET", "POST"])
 def pay(request, account_id):
@@ -103,20 +114,18 @@ def pay(request, account_id):
         if not errors:
             done = request.build_absolute_uri(reverse("portal:pay_done", args=[account.pk]))
             back = request.build_absolute_uri(reverse("portal:pay", args=[account.pk]))
-            try:
-                start = api["checkout_start"](
-                    account=account,
-                    amount=amount,
-                    debtor_id=request.portal.debtor.pk,
-                    success_url=done,
-                    cancel_url=back,
-                    source="portal",
-                    **({"settle": True} if settle else {}),
-                )
-            except ValidationError:
-                errors["form"] = _("We couldn't start this payment. Please try again, or call us.")
-            else:
-                return redirect(start.redirect_url)
+            response = _to_checkout(
+                request,
+                api,
+                errors,
+                account=account,
+                amount=amount,
+                success_url=done,
+                cancel_url=back,
+                **({"settle": True} if settle else {}),
+            )
+            if response is not None:
+                return response
     return page(
         request,
         "portal/pay.html",
@@ -176,34 +185,32 @@ def pay_several(request):
         for a in accounts:
             value = _money(request.POST.get(f"amount_{a.pk}") or "0")
             if value is None or value < 0 or value > a.balance:
-                errors["amount"] = _(
-                    "Enter amounts from 0 up to each balance, at least %(min)s in all."
-                ) % {"min": money(minimum, accounts[0].currency)}
-            elif value > 0:
+                parts = None
+                break
+            if value > 0:
                 parts[a.pk] = value
-        if not errors and sum(parts.values(), Decimal(0)) < minimum:
+        if parts is None or sum(parts.values(), Decimal(0)) < minimum:
             errors["amount"] = _(
                 "Enter amounts from 0 up to each balance, at least %(min)s in all."
             ) % {"min": money(minimum, accounts[0].currency)}
-        if any(pk in disclosures for pk in parts) and request.POST.get("disclosure_read") != "1":
+        chosen = parts or {}
+        if any(pk in disclosures for pk in chosen) and request.POST.get("disclosure_read") != "1":
             errors["disclosure"] = _("Please confirm you have read the notice above.")
         if not errors:
             first = next(a for a in accounts if a.pk in parts)
             overview = request.build_absolute_uri(reverse("portal:overview"))
-            try:
-                start = api["checkout_start"](
-                    account=first,
-                    amount=sum(parts.values(), Decimal(0)),
-                    direction=parts,
-                    debtor_id=request.portal.debtor.pk,
-                    success_url=f"{overview}?paid=1",
-                    cancel_url=request.build_absolute_uri(reverse("portal:pay_several")),
-                    source="portal",
-                )
-            except ValidationError:
-                errors["form"] = _("We couldn't start this payment. Please try again, or call us.")
-            else:
-                return redirect(start.redirect_url)
+            response = _to_checkout(
+                request,
+                api,
+                errors,
+                account=first,
+                amount=sum(parts.values(), Decimal(0)),
+                direction=parts,
+                success_url=f"{overview}?paid=1",
+                cancel_url=request.build_absolute_uri(reverse("portal:pay_several")),
+            )
+            if response is not None:
+                return response
     return page(
         request,
         "portal/pay_several.html",
