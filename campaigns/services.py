@@ -308,12 +308,14 @@ def template_save(*, template=None, name, channel, language, subject, body):
 
 # --- the daily work: enter, exit, escalate ----------------------------------------------
 
+# "WHERE true": SQLite (the demo) needs it to tell ON CONFLICT from a join's ON.
 _ENROLL = """
 INSERT INTO campaigns_enrollment
     (office_id, campaign_id, account_id, status, next_step_id, next_due_at, variant,
      enrolled_at, exit_reason)
 SELECT %s, %s, m.id, 'active', %s, %s, '', %s, ''
 FROM ({select}) AS m
+WHERE true
 ON CONFLICT DO NOTHING
 """
 

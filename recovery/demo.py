@@ -113,11 +113,59 @@ def seed(*, accounts_per_office=2500, seed=2026, stdout=None):
             from campaigns.library import starter_templates_create
 
             starter_templates_create(office=office)
+            _campaign(office)
         created.append(spec["slug"])
         if stdout:
             stdout.write(f"Seeded {spec['name']} with {accounts_per_office} accounts")
     _shared_users()
     return created
+
+
+def _campaign(office):
+    """One live campaign, so the demo's beat really plans and sends: a friendly reminder
+    now, a plan offer a week later (by text too for a first-party office), a lump-sum
+    offer after two weeks; accounts leave it when they pay, settle, set up a plan,
+    dispute, cease or are on hold."""
+    from campaigns import services as campaign_services
+    from campaigns.models import MessageTemplate
+
+    with tenancy.office_context(office.id):
+        ids = {(t.name, t.channel): t.id for t in MessageTemplate.objects.filter(language="en")}
+        plan_channels = ["email", "sms"] if office.collector_type == "first_party" else ["email"]
+        campaign = campaign_services.campaign_save(
+            spec={
+                "name": "Gentle reminders",
+                "entry_segment": {
+                    "op": "and",
+                    "rules": [
+                        {"field": "balance", "min": "100", "max": "600"},
+                        {"field": "status", "values": ["new", "active"]},
+                    ],
+                },
+                "exit_conditions": ["paid", "settled", "plan", "dispute", "cease", "hold"],
+                "escalation": {},
+                "steps": [
+                    {
+                        "wait_days": 0,
+                        "channels": ["email"],
+                        "templates": {"email": ids[("Friendly reminder", "email")]},
+                    },
+                    {
+                        "wait_days": 7,
+                        "channels": plan_channels,
+                        "templates": {
+                            c: ids[("Offer of a payment plan", c)] for c in plan_channels
+                        },
+                    },
+                    {
+                        "wait_days": 7,
+                        "channels": ["email"],
+                        "templates": {"email": ids[("Lump-sum discount", "email")]},
+                    },
+                ],
+            }
+        )
+        campaign_services.campaign_activate(campaign=campaign)
 
 
 def _office(spec):
