@@ -16,6 +16,7 @@ REGISTRY = {
     "import": "bench.imports",
     "webhooks": "bench.webhooks",
     "portal": "bench.portal",
+    "plan": "bench.plan",
 }
 
 USAGE = f"""usage: python -m bench <name> [options] | all [options]
