@@ -106,7 +106,16 @@ class Enrollment(TenantModel):
                 fields=["office", "campaign", "account"], name="enrollment_unique"
             )
         ]
-        indexes = [models.Index(fields=["office", "status", "next_due_at"])]
+        indexes = [
+            models.Index(fields=["office", "status", "next_due_at"]),
+            # The planner's per-step INSERT ... SELECT: only the due, active enrollments of
+            # one step, not every enrollment of it.
+            models.Index(
+                fields=["office", "next_step", "next_due_at"],
+                condition=models.Q(status="active"),
+                name="enrollment_due_per_step",
+            ),
+        ]
 
 
 class Message(TenantModel):
