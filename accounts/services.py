@@ -39,6 +39,16 @@ def _money(value, field):
     return amount
 
 
+SUMMARY_MAX = Event._meta.get_field("summary").max_length
+
+
+def summary_fit(text):
+    """A timeline summary that fits its column: a long reason is cut with an ellipsis,
+    never refused (the whole text, where it matters, is kept elsewhere)."""
+    text = " ".join(str(text).split())
+    return text if len(text) <= SUMMARY_MAX else text[: SUMMARY_MAX - 1] + "…"
+
+
 def event_record(
     *, account, kind, summary, actor=None, data=None, amount=None, channel="", occurred_at=None
 ):
@@ -46,7 +56,7 @@ def event_record(
         account=account,
         debtor_id=account.debtor_id,
         kind=kind,
-        summary=summary,
+        summary=summary_fit(summary),
         actor=actor,
         data=data or {},
         amount=amount,

@@ -21,6 +21,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from accounts.models import Event
+from accounts.services import summary_fit
 from campaigns import letters, library, ratelimit, rendering, sendtime
 from campaigns.channels import PermanentError, TransientError
 from campaigns.channels import email as email_channel
@@ -254,7 +255,7 @@ def window_end(*, office, debtor_id, at):
 def _event(message, kind, at, summary):
     return Event(office_id=message.office_id, account_id=message.account_id,
                  debtor_id=message.debtor_id, kind=kind, occurred_at=at, channel=message.channel,
-                 summary=summary[:300], data={"message_id": message.id})  # fmt: skip
+                 summary=summary_fit(summary), data={"message_id": message.id})  # fmt: skip
 
 
 def _send(message, outcome, text, office, now):
@@ -285,7 +286,7 @@ def _send(message, outcome, text, office, now):
                 status=Message.Status.FAILED, error_code=str(getattr(exc, "code", "") or "")
             )
             _event(message, Event.Kind.MESSAGE_BLOCKED, now,
-                   f"{message.channel} failed: {exc}"[:300]).save()  # fmt: skip
+                   f"{message.channel} failed: {exc}").save()  # fmt: skip
             effect = getattr(exc, "effect", None)
             if effect:
                 source = Source.CARRIER if message.channel == "sms" else Source.EMAIL_EVENT

@@ -84,7 +84,7 @@ def event_once(*, message, provider, event_key, kind, occurred_at, data=None, of
 
 
 def _timeline(message, kind, summary, at, data=None):
-    event_record(account=message.account, kind=kind, summary=summary[:300],
+    event_record(account=message.account, kind=kind, summary=summary,
                  channel=message.channel, occurred_at=at,
                  data={"message_id": message.pk, **(data or {})})  # fmt: skip
 
@@ -112,7 +112,7 @@ def contact_point_mark(*, contact_point, effect, source, method, at, message=Non
     accounts = ([message.account] if message is not None else
                 Account.objects.filter(debtor_id=contact_point.debtor_id))  # fmt: skip
     for account in accounts:
-        event_record(account=account, kind=Event.Kind.MESSAGE_BLOCKED, summary=summary[:300],
+        event_record(account=account, kind=Event.Kind.MESSAGE_BLOCKED, summary=summary,
                      occurred_at=at, data={"contact_point_id": contact_point.pk,
                                            "effect": effect, "source": source})  # fmt: skip
 

@@ -291,7 +291,7 @@ def preferences_update(*, debtor, preferred_channel, quiet_times, opt_outs, lang
             office_id=office_id,
             debtor_id=debtor_id,
             kind=Event.Kind.CONSENT,
-            summary=("Contact preferences changed in the portal: " + "; ".join(changes))[:300],
+            summary="Contact preferences changed in the portal: " + "; ".join(changes),
             data={"source": "portal"},
         )
     return changes

@@ -228,9 +228,8 @@ def payment_failed(*, payment, message=""):
     event_record(
         account=payment.account,
         kind=Event.Kind.PAYMENT,
-        summary=(
-            f"Payment of {payment.amount} did not go through" + (f": {message}" if message else "")
-        )[:300],
+        summary=f"Payment of {payment.amount} did not go through"
+        + (f": {message}" if message else ""),
         amount=payment.amount,
         data={"payment_id": payment.id, "status": "failed"},
     )
@@ -299,7 +298,7 @@ def payment_reverse(*, payment, reason, kind="refund", amount=None, actor=None):
             account=account,
             kind=Event.Kind.REVERSAL,
             actor=actor,
-            summary=f"{_REVERSAL_LABEL[kind]} of {taken}: {reason}"[:300],
+            summary=f"{_REVERSAL_LABEL[kind]} of {taken}: {reason}",
             amount=taken,
             data={"payment_id": payment.id, "kind": kind},
         )

@@ -31,7 +31,7 @@ def _record(plan, *, actor, summary, source, **data):
         account=plan.account,
         kind=Event.Kind.PLAN,
         actor=actor,
-        summary=summary[:300],
+        summary=summary,
         data={"plan_id": plan.id, "source": source, **data},
     )
 

@@ -296,7 +296,7 @@ def _end(plan, status, reason, *, actor=None):
         account=plan.account,
         kind=Event.Kind.PLAN,
         actor=actor,
-        summary=f"Plan {plan.get_status_display().lower()}: {reason}"[:300],
+        summary=f"Plan {plan.get_status_display().lower()}: {reason}",
         data={"plan_id": plan.id, "status": status},
     )
 

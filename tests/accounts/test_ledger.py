@@ -128,3 +128,14 @@ def test_paid_account_gets_resolved_at(office_a):
         assert account.resolved_at is not None
         services.account_transition(account=account, status=AccountStatus.ACTIVE)
         assert account.resolved_at is None
+
+
+@pytest.mark.django_db
+def test_a_long_timeline_summary_is_cut_to_fit_not_refused(office_a):
+    from accounts.services import SUMMARY_MAX, event_record
+
+    account = AccountFactory(office=office_a)
+    with tenancy.office_context(office_a.id):
+        event = event_record(account=account, kind="note", summary="Refund: " + "x" * 400)
+        event.refresh_from_db()
+    assert len(event.summary) == SUMMARY_MAX and event.summary.endswith("…")
