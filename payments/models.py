@@ -25,6 +25,14 @@ class Source(models.TextChoices):
     CREDITOR = "creditor", "Reported by creditor"
 
 
+def default_frequencies():
+    return ["weekly", "biweekly", "monthly"]
+
+
+def default_retry_days():
+    return [3, 7]
+
+
 class PlanPolicy(TenantModel):
     """What plans and discounts an office allows, for all creditors (creditor empty) or
     one creditor. Agents and the portal offer only what fits; outside it, a manager
@@ -36,7 +44,7 @@ class PlanPolicy(TenantModel):
     minimum_installment = MoneyField(default=Decimal("25.00"))
     minimum_payment = MoneyField(default=Decimal("10.00"))
     max_months = models.PositiveIntegerField(default=12)
-    frequencies = models.JSONField(default=list, blank=True)
+    frequencies = models.JSONField(default=default_frequencies, blank=True)
     max_lump_sum_discount = models.DecimalField(
         max_digits=4, decimal_places=3, default=Decimal("0.100"), help_text="0–1 of the balance"
     )
@@ -46,7 +54,7 @@ class PlanPolicy(TenantModel):
     )
     waive_interest_on_plan = models.BooleanField(default=True)
     grace_days = models.PositiveIntegerField(default=5)
-    autopay_retry_days = models.JSONField(default=list, blank=True)
+    autopay_retry_days = models.JSONField(default=default_retry_days, blank=True)
     autopay_notice_days = models.PositiveIntegerField(
         default=3, help_text="Business days before each debit that the debtor is told (F-EFT)"
     )
@@ -65,13 +73,6 @@ class PlanPolicy(TenantModel):
                 name="plan_policy_discounts_range",
             ),
         ]
-
-    def save(self, *args, **kwargs):
-        if not self.frequencies:
-            self.frequencies = ["weekly", "biweekly", "monthly"]
-        if not self.autopay_retry_days:
-            self.autopay_retry_days = [3, 7]
-        super().save(*args, **kwargs)
 
 
 class PaymentMethod(TenantModel):

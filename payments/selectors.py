@@ -25,11 +25,7 @@ def policy_for_creditor(creditor_id):
         for p in PlanPolicy.objects.filter(Q(creditor_id=creditor_id) | Q(creditor__isnull=True))
     }
     policy = policies.get(creditor_id) or policies.get(None)
-    if policy is None:
-        policy = PlanPolicy(creditor=None)
-        policy.frequencies = ["weekly", "biweekly", "monthly"]
-        policy.autopay_retry_days = [3, 7]
-    return policy
+    return policy or PlanPolicy(creditor=None)  # the defaults, never written from here
 
 
 def policy_for(account):

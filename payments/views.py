@@ -355,15 +355,10 @@ def policy_edit(request, creditor_id=None):
             raise Http404("No such creditor")
     policy = PlanPolicy.objects.filter(creditor=creditor).first()
     if policy is None:
-        base = selectors.policy_for_creditor(None)
-        policy = PlanPolicy(
-            creditor=creditor,
-            **{
-                f.name: getattr(base, f.name)
-                for f in PlanPolicy._meta.concrete_fields
-                if f.name not in ("id", "office", "creditor", "updated_at")
-            },
-        )
+        # A creditor's policy starts as a copy of the office's (or the defaults).
+        policy = selectors.policy_for_creditor(None)
+        policy.pk, policy.creditor = None, creditor
+        policy._state.adding = True
     form = forms.PolicyForm(request.POST or None, instance=policy)
     if request.method == "POST" and form.is_valid():
         form.save()

@@ -74,3 +74,26 @@ def test_agents_cannot_reach_creditor_terms_and_references_stay_unique(client, o
     assert "Another creditor of this office has this reference." in page.content.decode()
     with tenancy.office_context(office_a.id):
         assert Creditor.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_creditors_plan_policy_starts_from_the_offices_and_overrides_it(client, office_a):
+    from payments.models import PlanPolicy
+    from payments.selectors import policy_for
+
+    client.force_login(MembershipFactory(office=office_a, role=Role.MANAGER).user)
+    creditor = CreditorFactory(office=office_a)
+    account = AccountFactory(office=office_a, creditor=creditor)
+    with tenancy.office_context(office_a.id):
+        PlanPolicy.objects.create(max_months=9, minimum_installment=Decimal("30.00"))
+    url = f"/o/{office_a.slug}/payments/policy/creditor/{creditor.pk}/"
+    form = client.get(url).context["form"]
+    assert form["max_months"].value() == 9  # a copy of the office's to start from
+    data = {name: form[name].value() for name in form.fields}
+    data.update(max_months="18", frequencies=["monthly"], minimum_installment="30.00")
+    data = {k: v for k, v in data.items() if v not in (None, False)}
+    assert client.post(url, data).status_code == 302
+    with tenancy.office_context(office_a.id):
+        assert policy_for(account).max_months == 18
+        assert PlanPolicy.objects.get(creditor__isnull=True).max_months == 9
+        assert PlanPolicy.objects.count() == 2
