@@ -11,9 +11,9 @@ from django.core.management.base import BaseCommand, CommandError
 
 from accounts.creditor_files.models import CreditorFile
 from accounts.creditor_files.services import creditor_file_apply
+from accounts.management.cli import add_file_arguments, file_command_targets
 from accounts.models import Creditor
 from recovery import tenancy
-from recovery.models import Office, User
 
 ERRORS_SHOWN = 20
 
@@ -24,29 +24,11 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("file", help="Path of the CSV or XLSX file")
-        parser.add_argument("--office", required=True, help="Office slug")
-        parser.add_argument("--creditor", required=True, help="Creditor reference, e.g. LCB")
+        add_file_arguments(parser, verb="apply", role="uploader")
         parser.add_argument("--kind", required=True, choices=CreditorFile.Kind.values)
-        parser.add_argument(
-            "--valid-only",
-            action="store_true",
-            help="Apply the valid rows and reject the others (default: all or nothing)",
-        )
-        parser.add_argument("--user", help="Email of the member of staff recorded as uploader")
 
     def handle(self, *args, **opts):
-        office = Office.objects.filter(slug=opts["office"]).first()
-        if office is None:
-            raise CommandError(f"No office with slug {opts['office']!r}.")
-        path = opts["file"]
-        if not os.path.isfile(path):
-            raise CommandError(f"No file at {path}.")
-        user = None
-        if opts["user"]:
-            user = User.objects.filter(email=opts["user"].lower()).first()
-            if user is None:
-                raise CommandError(f"No user with email {opts['user']!r}.")
+        office, path, user = file_command_targets(opts)
         mode = (
             CreditorFile.Mode.VALID_ONLY if opts["valid_only"] else CreditorFile.Mode.ALL_OR_NOTHING
         )

@@ -17,9 +17,9 @@ from accounts.imports.services import (
     placement_import_create,
     placement_import_run,
 )
+from accounts.management.cli import add_file_arguments, file_command_targets
 from accounts.models import Creditor
 from recovery import tenancy
-from recovery.models import Office, User
 
 ERRORS_SHOWN = 20
 
@@ -28,29 +28,11 @@ class Command(BaseCommand):
     help = "Import a placement file (CSV or XLSX) for one creditor of an office."
 
     def add_arguments(self, parser):
-        parser.add_argument("file", help="Path of the CSV or XLSX file")
-        parser.add_argument("--office", required=True, help="Office slug")
-        parser.add_argument("--creditor", required=True, help="Creditor reference, e.g. LCB")
+        add_file_arguments(parser, verb="import", role="importer")
         parser.add_argument("--mapping", help="Name of the creditor's saved column mapping")
-        parser.add_argument(
-            "--valid-only",
-            action="store_true",
-            help="Import the valid rows and reject the others (default: all or nothing)",
-        )
-        parser.add_argument("--user", help="Email of the member of staff recorded as importer")
 
     def handle(self, *args, **opts):
-        office = Office.objects.filter(slug=opts["office"]).first()
-        if office is None:
-            raise CommandError(f"No office with slug {opts['office']!r}.")
-        path = opts["file"]
-        if not os.path.isfile(path):
-            raise CommandError(f"No file at {path}.")
-        user = None
-        if opts["user"]:
-            user = User.objects.filter(email=opts["user"].lower()).first()
-            if user is None:
-                raise CommandError(f"No user with email {opts['user']!r}.")
+        office, path, user = file_command_targets(opts)
         mode = (
             PlacementImport.Mode.VALID_ONLY
             if opts["valid_only"]
