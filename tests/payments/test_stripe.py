@@ -328,3 +328,27 @@ def test_a_stripe_refund_goes_to_stripe_and_the_ledger_waits_for_its_event(clien
     assert balance(scene) == Decimal("300.00")  # not until Stripe says so
     post_event(client, stripe_event("charge.refunded", charge_object(p, amount_refunded=4000)))
     assert balance(scene) == Decimal("340.00")
+
+
+@pytest.mark.django_db
+def test_an_office_with_its_own_stripe_account_has_its_own_endpoint_and_secret(client, started):
+    import json as jsonlib
+
+    from recovery.models import ProviderCredential
+
+    scene, p, _ = started
+    own = "whsec_office_own_0123"
+    with tenancy.office_context(scene.office.id):
+        ProviderCredential.objects.create(
+            provider="stripe",
+            secrets=jsonlib.dumps({"secret_key": "sk_test_office", "webhook_secret": own}),
+        )
+    event = stripe_event("checkout.session.completed", session_object(p))
+    path = f"/payments/stripe/webhook/{scene.office.slug}/"
+    assert post_event(client, event, path=path).status_code == 400  # the platform's secret
+    assert (
+        post_event(client, event, secret=own, path="/payments/stripe/webhook/nope/").status_code
+        == 400
+    )
+    assert post_event(client, event, secret=own, path=path).json()["outcome"] == "succeeded"
+    assert balance(scene) == Decimal("300.00")
