@@ -70,13 +70,16 @@ def office_context(office_id):
     """Run a block as one office, in a transaction (a savepoint when nested) so that the
     database's row-level security sees the office too; restores what was before."""
     token = _office_id.set(int(office_id))
+    outermost = not connection.in_atomic_block
     try:
         with transaction.atomic():
             _set_database_office(office_id)
             yield
-            # Hand the enclosing transaction back its own office (or none).
-            previous = token.old_value
-            _set_database_office(previous if isinstance(previous, int) else None)
+            if not outermost:
+                # Hand the enclosing transaction back its own office (or none). The
+                # outermost block needs no reset: the setting ends with its transaction.
+                previous = token.old_value
+                _set_database_office(previous if isinstance(previous, int) else None)
     finally:
         _office_id.reset(token)
 
