@@ -4,7 +4,8 @@ ever see that debtor's rows in that office."""
 
 from dataclasses import dataclass
 
-from django.db.models import Q
+from django.db.models import Count, Exists, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 
@@ -32,6 +33,51 @@ def accounts_for_debtor(*, office_id, debtor_id):
         Account.objects.filter(office_id=office_id, debtor_id=debtor_id)
         .select_related("creditor")
         .order_by("-placed_at", "-id")
+    )
+
+
+# What the overview shows of an account (portal/overview.html).
+OVERVIEW_COLUMNS = (
+    "office_id",
+    "debtor_id",
+    "office_reference",
+    "principal_balance",
+    "interest_balance",
+    "fees_balance",
+    "currency",
+    "status",
+    "placed_at",
+    "creditor__name",
+)
+
+
+def overview_accounts(*, office_id, debtor_id):
+    """The debtor's accounts for the overview in one query, each with `in_dispute` (a
+    dispute awaiting verification) and `unread` (the debtor's unread replies, all
+    accounts together: the same figure on every row)."""
+    open_dispute = Dispute.objects.filter(
+        office_id=office_id, account_id=OuterRef("pk"), status=Dispute.Status.OPEN
+    )
+    unread = (
+        unread_replies(office_id=office_id, debtor_id=debtor_id)
+        .order_by()
+        .values("debtor_id")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    return (
+        accounts_for_debtor(office_id=office_id, debtor_id=debtor_id)
+        .only(*OVERVIEW_COLUMNS)
+        .annotate(in_dispute=Exists(open_dispute), unread=Coalesce(Subquery(unread), 0))
+    )
+
+
+def unread_replies(*, office_id, debtor_id):
+    return PortalMessage.objects.filter(
+        office_id=office_id,
+        debtor_id=debtor_id,
+        direction=PortalMessage.Direction.FROM_OFFICE,
+        read_at__isnull=True,
     )
 
 

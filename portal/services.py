@@ -19,7 +19,7 @@ from accounts.models import Account, Event
 from accounts.services import event_record
 from compliance import services as compliance
 from debtors.models import Consent, ContactPreference, Debtor, Source
-from portal import selectors
+from portal import pagecache, selectors
 from portal.models import PortalMessage
 from recovery.models import Document, WorkItem
 from recovery.services import work_items_close
@@ -395,6 +395,7 @@ def reply_send(*, account, body, author):
 
 
 def replies_mark_read(*, office_id, debtor_id):
+    pagecache.forget(office_id, debtor_id)  # the overview counts unread replies
     PortalMessage.objects.filter(
         office_id=office_id,
         debtor_id=debtor_id,

@@ -198,10 +198,13 @@ if env.bool("BEHIND_TLS_PROXY", default=False):
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {"BACKEND": "recovery.cache.RedisCache", "LOCATION": REDIS_URL}
     }
     CELERY_BROKER_URL = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    # Sessions are read from Redis on every request and written through to the database
+    # (which keeps them across a Redis restart).
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     # No Redis (the quick-start demo): a file-system broker that a real worker and beat
     # consume, so scheduled work really runs.
@@ -337,3 +340,5 @@ PORTAL_IP_FAILURE_LIMIT = env.int("PORTAL_IP_FAILURE_LIMIT", default=20)
 PORTAL_LOCKOUT_MINUTES = env.int("PORTAL_LOCKOUT_MINUTES", default=30)
 # A verified portal session ends after this many idle minutes.
 PORTAL_SESSION_MINUTES = env.int("PORTAL_SESSION_MINUTES", default=20)
+# How long the debtor's overview is kept rendered (portal/pagecache.py); 0 = never.
+PORTAL_PAGE_CACHE_SECONDS = env.int("PORTAL_PAGE_CACHE_SECONDS", default=30)

@@ -39,25 +39,15 @@ def _latest_notice(account):
     )
 
 
-@portal_view
+@portal_view(keep="overview")
 def overview(request):
-    accounts = list(selectors.accounts_for_debtor(**_ids(request)))
-    disputed = set(
-        selectors.open_disputes_for(
-            office_id=request.portal.office.id, account_ids=[a.pk for a in accounts]
-        )
-    )
-    unread = (
-        selectors.messages_for_debtor(**_ids(request))
-        .filter(direction="out", read_at__isnull=True)
-        .count()
-    )
+    accounts = list(selectors.overview_accounts(**_ids(request)))
+    unread = accounts[0].unread if accounts else selectors.unread_replies(**_ids(request)).count()
     return page(
         request,
         "portal/overview.html",
         {
             "accounts": accounts,
-            "disputed": disputed,
             "unread": unread,
             "payments_ready": pay.payments_ready(),
             "payable": sum(1 for a in accounts if a.is_open and a.balance > 0),

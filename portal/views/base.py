@@ -12,11 +12,13 @@ from dataclasses import dataclass
 from functools import wraps
 
 from django.conf import settings
+from django.db import transaction
 from django.shortcuts import render
 from django.utils.translation import get_language
 
 from debtors.models import Debtor
-from portal import selectors
+from portal import pagecache
+from portal.models import PortalSettings
 from recovery import tenancy
 from recovery.models import Office
 
@@ -61,37 +63,72 @@ def session_end(request):
     request.session.pop(PENDING_KEY, None)
 
 
-def portal_view(view):
+def _session_ended(request):
+    session_end(request)
+    return render(request, "portal/session_ended.html", {"portal": None}, status=403)
+
+
+def _portal_context(office_id, debtor_id):
+    """The debtor with its office (if still active) in one query, and the office's portal
+    settings in another; None if the office or the debtor is gone."""
+    debtor = (
+        Debtor.objects.select_related("office")
+        .filter(office_id=office_id, pk=debtor_id, office__is_active=True)
+        .first()
+    )
+    if debtor is None:
+        return None
+    portal_settings = PortalSettings.objects.filter(office_id=office_id).first()
+    return PortalContext(
+        office=debtor.office,
+        debtor=debtor,
+        settings=portal_settings or PortalSettings(office=debtor.office),
+    )
+
+
+def portal_view(view=None, *, keep=None):
+    """The view runs in one transaction of its own, inside the debtor's office (not in a
+    savepoint of the request's: nothing of a portal page happens outside that office).
+    `keep="name"`: a GET may be answered from the page kept by `portal.pagecache`
+    (after the session check), and the view is handed `request.page_key` to keep it."""
+    if view is None:
+        return lambda v: portal_view(v, keep=keep)
+
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         state = portal_state(request)
         if state is None:
-            return render(request, "portal/session_ended.html", {"portal": None}, status=403)
-        office = Office.objects.filter(pk=state["office_id"], is_active=True).first()
-        if office is None:
-            session_end(request)
             return render(request, "portal/session_ended.html", {"portal": None}, status=403)
         now = int(time.time())
         if now - int(state.get("seen", 0)) > _TOUCH_SECONDS:
             state["seen"] = now
             request.session[SESSION_KEY] = state
             request.session.set_expiry(settings.PORTAL_SESSION_MINUTES * 60)
-        with tenancy.office_context(office.id):
-            debtor = Debtor.objects.filter(office_id=office.id, pk=state["debtor_id"]).first()
-            if debtor is None:
-                session_end(request)
-                return render(request, "portal/session_ended.html", {"portal": None}, status=403)
-            request.portal = PortalContext(
-                office=office, debtor=debtor, settings=selectors.portal_settings(office.id)
-            )
-            return view(request, *args, **kwargs)
+        request.page_key = pagecache.key_for(request, state, keep) if keep else None
+        kept = pagecache.answer(request, request.page_key)
+        if kept is not None:
+            return kept
+        with tenancy.office_context(state["office_id"]):
+            portal = _portal_context(state["office_id"], state["debtor_id"])
+            if portal is None:
+                return _session_ended(request)
+            request.portal = portal
+            response = view(request, *args, **kwargs)
+            if request.method != "GET":
+                # Whatever the debtor just did may change what the kept pages show.
+                pagecache.forget(state["office_id"], state["debtor_id"])
+            return response
 
-    return wrapper
+    return transaction.non_atomic_requests(wrapper)
 
 
 def page(request, template, context=None, *, status=200):
-    """Render a portal page with the office's branding and disclosures in context."""
+    """Render a portal page with the office's branding and disclosures in context (and
+    keep it, if the view was declared with `keep` and this answer may be kept)."""
     context = dict(context or {})
     context.setdefault("portal", getattr(request, "portal", None))
     context.setdefault("language", get_language())
+    key = getattr(request, "page_key", None)
+    if key and status == 200:
+        return pagecache.render_and_keep(request, key, template, context)
     return render(request, template, context, status=status)
