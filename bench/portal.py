@@ -267,19 +267,21 @@ def page_check(address, office, debtor_id, sessionid):
 
 
 def queries_per_page(office, debtor_id):
-    """Statements for one overview, in-process (test client, the same identity check)."""
+    """Statements for one overview built from the database (the kept copy of
+    `portal.pagecache` off), in-process: test client, the same identity check."""
     from django.db import connection
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext
+    from django.test.utils import CaptureQueriesContext, override_settings
 
     client = Client(HTTP_HOST="127.0.0.1")
     client.get(link_path(office, debtor_id))
     response = client.post("/p/verify/", identity(office, debtor_id))
     if response.status_code != 302:
         raise RuntimeError(f"in-process identity check: {response.status_code}")
-    client.get(OVERVIEW_PATH)  # first page: anything once-per-process happens here
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get(OVERVIEW_PATH)
+    with override_settings(PORTAL_PAGE_CACHE_SECONDS=0):
+        client.get(OVERVIEW_PATH)  # first page: anything once-per-process happens here
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(OVERVIEW_PATH)
     if response.status_code != 200:
         raise RuntimeError(f"in-process overview: {response.status_code}")
     return len(queries)
@@ -316,6 +318,11 @@ def main(argv=None):
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (2)")
     parser.add_argument("--threads", type=int, default=1, help="per worker; 1 = sync worker")
     parser.add_argument("--conn-max-age", type=int, help="CONN_MAX_AGE (default: the app's)")
+    parser.add_argument(
+        "--page-cache-seconds",
+        type=int,
+        help="PORTAL_PAGE_CACHE_SECONDS (default: the app's; 0 = every page from the database)",
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
         "--database-url", help=f"default: $BENCH_DATABASE_URL or {DEFAULT_DATABASE_URL}"
@@ -354,7 +361,12 @@ def main(argv=None):
     connection.close()
 
     log_path = os.path.join(tempfile.gettempdir(), f"bench-portal-{os.getpid()}-gunicorn.log")
-    env = server_env(app_url=app_url, redis_url=args.redis_url, conn_max_age=args.conn_max_age)
+    extra = {}
+    if args.page_cache_seconds is not None:
+        extra["PORTAL_PAGE_CACHE_SECONDS"] = str(args.page_cache_seconds)
+    env = server_env(
+        app_url=app_url, redis_url=args.redis_url, conn_max_age=args.conn_max_age, extra=extra
+    )
     proc, address = serve(env, workers=args.workers, threads=args.threads, log_path=log_path)
     host = f"{address[0]}:{address[1]}"
     problems, cookies = [], []
