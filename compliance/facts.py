@@ -13,7 +13,15 @@ from datetime import datetime, timedelta
 from django.db.models import Q
 
 from accounts.models import Account
-from compliance.models import ContactAttempt, Dispute, Hold, OfficePolicy, ValidationNotice
+from compliance.models import (
+    ContactAttempt,
+    Dispute,
+    ErasureRequest,
+    Hold,
+    OfficePolicy,
+    ValidationNotice,
+)
+from compliance.rules.countries import in_eu
 from debtors.models import Circumstance, Consent, ContactPoint, ContactPreference, Debtor
 from debtors.timezones import debtor_candidate_states, debtor_candidate_zones
 from recovery.models import Office
@@ -49,6 +57,7 @@ class DebtorFacts:
     preferences: list = field(default_factory=list)
     holds: list = field(default_factory=list)
     attempts: list = field(default_factory=list)  # ContactAttempt rows, recent first
+    erasures: list = field(default_factory=list)  # ErasureRequest rows (EU-GDPR)
 
 
 @dataclass
@@ -67,6 +76,9 @@ class Facts:
     furnishing: dict = field(
         default_factory=dict
     )  # rules see only what was recorded by each attempt
+    # contact_point_id -> [ContactAttempt, oldest first], any age, for the third parties'
+    # contact points a batch reaches (F-3P: a location inquiry once per third party).
+    third_party: dict = field(default_factory=dict)
 
 
 def _effective(qs, earliest, latest):
@@ -113,6 +125,14 @@ def load_facts(attempts, *, office, known_at=None, lock_debtors=False):
     for h in recorded(_effective(Hold.objects.filter(debtor_id__in=debtor_ids), earliest, as_of)):
         debtors[h.debtor_id].holds.append(h)
 
+    # Erased or not, a request restricts processing for good (EU-GDPR). Asked only where
+    # the GDPR can apply (a batch of a US office's US debtors costs no query for it).
+    eu_debtors = [d.debtor.pk for d in debtors.values() if in_eu(office, d.contact_points.values())]
+    if eu_debtors:
+        erasures = ErasureRequest.objects.filter(debtor_id__in=eu_debtors, received_at__lte=as_of)
+        for r in recorded(erasures):
+            debtors[r.debtor_id].erasures.append(r)
+
     attempts_qs = ContactAttempt.objects.filter(
         debtor_id__in=debtor_ids, occurred_at__gte=earliest - LOOKBACK, occurred_at__lte=as_of
     ).order_by("-occurred_at")
@@ -146,6 +166,7 @@ def load_facts(attempts, *, office, known_at=None, lock_debtors=False):
         .distinct()
     )
     furnishing = _furnishing_history(attempts, as_of)
+    third_party = _third_party_history(attempts, debtors, as_of)
     return Facts(
         office=office,
         policy=policy_in_force(office, as_of),
@@ -157,6 +178,7 @@ def load_facts(attempts, *, office, known_at=None, lock_debtors=False):
         ever_contacted=ever,
         known_at_attempt=known_at == "attempt",
         furnishing=furnishing,
+        third_party=third_party,
     )
 
 
@@ -177,6 +199,25 @@ def _furnishing_history(attempts, as_of):
     )
     for row in qs.order_by("occurred_at", "id"):
         rows[row.account_id].append(row)
+    return rows
+
+
+def _third_party_history(attempts, debtors, as_of):
+    """Earlier attempts on the third parties' contact points a batch reaches (one query,
+    only when it reaches one)."""
+    points = {
+        cp.id
+        for facts in debtors.values()
+        for cp in facts.contact_points.values()
+        if cp.is_third_party
+    }
+    wanted = {a.contact_point_id for a in attempts} & points
+    if not wanted:
+        return {}
+    rows = defaultdict(list)
+    qs = ContactAttempt.objects.filter(contact_point_id__in=wanted, occurred_at__lte=as_of)
+    for row in qs.order_by("occurred_at", "id"):
+        rows[row.contact_point_id].append(row)
     return rows
 
 

@@ -8,7 +8,7 @@ from django import forms
 from django.core.validators import FileExtensionValidator
 from django.utils import timezone
 
-from compliance.models import Complaint, Hold
+from compliance.models import Complaint, ErasureRequest, Hold
 from compliance.services import (
     CHANNELS_BY_CONTACT_KIND,
     COMPLAINT_RESPONSE_DAYS_CFPB,
@@ -19,6 +19,7 @@ from compliance.services import (
     policy_errors,
 )
 from compliance.services.circumstances import DETAIL_FIELDS
+from compliance.services.third_parties import THIRD_PARTY_RELATIONS
 from debtors.models import Circumstance, Consent, Source
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -454,3 +455,46 @@ class CircumstanceForm(forms.Form):
 
 class CircumstanceEndForm(forms.Form):
     ended_on = _date_field("Ended on")
+
+
+class WorkContactRequestForm(forms.Form):
+    """The debtor asked not to be contacted at work (F-PREF; MA-WORK in Massachusetts)."""
+
+    method = forms.ChoiceField(
+        label="How the debtor asked",
+        choices=[("oral", "Orally (by phone or in person)"), ("written", "In writing")],
+        widget=forms.RadioSelect,
+        error_messages={"required": "Say whether the debtor asked orally or in writing."},
+    )
+    made_on = _date_field("Date the debtor asked")
+
+
+class LocationInquiryForm(forms.Form):
+    """A call to a third party to ask where the debtor is (F-3P)."""
+
+    relation = forms.ChoiceField(
+        label="Who they are to the debtor",
+        choices=[("", "Choose…"), *THIRD_PARTY_RELATIONS],
+        error_messages={"required": "Choose who the third party is to the debtor."},
+    )
+    phone = forms.CharField(
+        label="Their phone number",
+        max_length=40,
+        error_messages={"required": "Give the number you are about to call."},
+    )
+
+
+class ErasureRequestForm(forms.Form):
+    """A request to erase the debtor's personal data (EU-GDPR)."""
+
+    requested_by = forms.ChoiceField(
+        label="Who asked",
+        choices=ErasureRequest.Requester.choices,
+        error_messages={"required": "Say who asked: the debtor or their representative."},
+    )
+    received_via = forms.ChoiceField(
+        label="How it reached us",
+        choices=[("", "Choose…"), *ErasureRequest.Via.choices],
+        error_messages={"required": "Say how the request reached us."},
+    )
+    received_on = _date_field("Date received")

@@ -24,6 +24,8 @@ class Profile:
     window: Window = Window()
     # Caps per debt (or per debtor) over a rolling number of days, by channel family.
     caps: dict = field(default_factory=dict)
+    # Other periods in days (e.g. how long an oral request lasts).
+    days: dict = field(default_factory=dict)
     notes: str = ""
 
 
@@ -44,8 +46,11 @@ FEDERAL = Profile(
 STATES = {
     "MA": Profile(
         code="MA",
-        name="Massachusetts (940 CMR 7.04(1)(f); 209 CMR 18.16)",
+        name="Massachusetts (940 CMR 7.04(1)(f), (h); 209 CMR 18.16)",
         caps={"phone_per_debt_7d": 2},  # calls, texts, recorded messages to home/mobile
+        # MA-WORK: an oral "don't call me at work" lasts 10 days unless confirmed in
+        # writing within 7 (940 CMR 7.04(1)(h)).
+        days={"work_oral_request": 10, "work_written_confirmation": 7},
     ),
     "WA": Profile(
         code="WA",
@@ -61,6 +66,15 @@ NYC_ZIP_PREFIXES = ("100", "101", "102", "103", "104", "111", "112", "113", "114
 
 INDIA = Profile(code="IN", name="India (RBI fair practices)", window=Window(8, 19))
 UK = Profile(code="UK", name="United Kingdom (FCA CONC)", window=Window(8, 21))
+# The European Union's member states (ISO 3166-1 alpha-2; Greece is "GR"): the GDPR
+# applies to an office established there or a debtor living there (EU-GDPR).
+EU_COUNTRIES = frozenset({
+    "AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE",
+    "IT", "LV", "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE",
+})  # fmt: skip
+# F-RETAIN: records are kept until 3 years after the last collection activity on a debt.
+RETENTION_YEARS = 3
+
 # Where a debtor of a country's office is when nothing on file says otherwise.
 DEFAULT_ZONES = {"IN": frozenset({"Asia/Kolkata"}), "GB": frozenset({"Europe/London"})}
 

@@ -256,3 +256,46 @@ class OfficePolicy(TenantModel):
 
     class Meta:
         indexes = [models.Index(fields=["office", "effective_from"])]
+
+
+class ErasureRequest(TenantModel):
+    """A data subject's request to erase their personal data (EU-GDPR, Art. 17). It
+    restricts processing at once (Art. 18: the gate blocks every contact); the erasure
+    itself waits while a retention duty (F-RETAIN) or a legal claim needs the data.
+    Holds no personal data itself: the debtor by id, the request's facts."""
+
+    class Via(models.TextChoices):
+        PORTAL = "portal", "Debtor portal"
+        EMAIL = "email", "Email"
+        LETTER = "letter", "Letter"
+        PHONE = "phone", "Phone"
+        IN_PERSON = "in_person", "In person"
+
+    class Requester(models.TextChoices):
+        DEBTOR = "debtor", "The debtor"
+        REPRESENTATIVE = "representative", "An authorised representative"
+
+    class Status(models.TextChoices):
+        RESTRICTED = "restricted", "Restricted, erasure waiting"
+        ERASED = "erased", "Erased"
+
+    debtor = models.ForeignKey("debtors.Debtor", on_delete=models.PROTECT, related_name="+")
+    requested_by = models.CharField(max_length=15, choices=Requester.choices)
+    received_via = models.CharField(max_length=10, choices=Via.choices)
+    received_at = models.DateTimeField()
+    recorded_at = models.DateTimeField(default=timezone.now)
+    recorded_by = models.ForeignKey(
+        "recovery.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RESTRICTED)
+    # When no retention duty needs the data any more (None: a legal claim is open, or
+    # nothing keeps it); and what still keeps it, as short phrases without personal data.
+    erasable_on = models.DateField(null=True, blank=True)
+    kept_for = models.JSONField(default=list, blank=True)
+    erased_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["office", "debtor"]),
+            models.Index(fields=["office", "status", "erasable_on"]),
+        ]

@@ -8,25 +8,16 @@ from django.db import connection
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from compliance.models import Complaint, Decision, Dispute, Hold, OfficePolicy
-from compliance.rules import catalogue
+from compliance.models import Complaint, Decision, Dispute, ErasureRequest, Hold, OfficePolicy
+from compliance.rules import catalogue_listing
+from compliance.rules.countries import in_eu
 from compliance.services import CHANNELS_BY_CONTACT_KIND, POLICY_CHANNELS, policy_effective
-from debtors.models import Circumstance, Consent
-
-# Not produced by a catalogue rule, but found in decisions.
-_EXTRA_RULES = {
-    "F-RESPONSE": "Debtor-initiated response",
-    "T-RND": "Reassigned-numbers check",
-}
+from debtors.models import Circumstance, Consent, ContactPreference
 
 
 def rule_titles():
     """{rule id: title}, for filters, legends and the decision page."""
-    titles = {}
-    for rule in catalogue():
-        titles.setdefault(rule.id, rule.title)
-    titles.update(_EXTRA_RULES)
-    return dict(sorted(titles.items()))
+    return dict(sorted((rule_id, title) for rule_id, title, _where in catalogue_listing()))
 
 
 def decision_search():
@@ -206,6 +197,7 @@ def account_compliance(*, account, decisions=20):
             )
     return {
         "holds": holds,
+        "gdpr": in_eu(account.office, debtor.contact_points.all()),
         "disputes": list(
             Dispute.objects.filter(account=account, status=Dispute.Status.OPEN).order_by(
                 "-received_at"
@@ -217,6 +209,14 @@ def account_compliance(*, account, decisions=20):
             .order_by("-effective_from")
         ),
         "consent_channels": channels,
+        "work_requests": list(
+            _in_effect(
+                ContactPreference.objects.filter(
+                    debtor=debtor, kind=ContactPreference.Kind.NO_CONTACT_AT_WORK
+                ),
+                now,
+            ).order_by("-effective_from")
+        ),
         "notices": list(account.validation_notices.order_by("-sent_at")),
         "decisions": list(
             Decision.objects.filter(account=account).order_by("-decided_at", "-id")[:decisions]
@@ -336,3 +336,17 @@ def audit_figures(result):
             }
         )
     return figures
+
+
+def erasure_requests():
+    """Every erasure request, waiting ones first (soonest due first), then the erased."""
+    return ErasureRequest.objects.select_related("recorded_by").order_by(
+        "-status", "erasable_on", "-received_at", "-id"
+    )
+
+
+def erasure_counts():
+    counts = dict.fromkeys(ErasureRequest.Status.values, 0)
+    for row in ErasureRequest.objects.order_by().values("status").annotate(n=Count("id")):
+        counts[row["status"]] = row["n"]
+    return counts

@@ -12,6 +12,9 @@ urlpatterns = [
     path("complaints/new/", views.complaint_new, name="complaint_new"),
     path("complaints/<int:complaint_id>/", views.complaint_detail, name="complaint_detail"),
     path("audit/", views.audit_view, name="compliance_audit"),
+    path("erasures/", views.erasure_list, name="erasure_list"),
+    path("rules/", views.rule_catalogue, name="rule_catalogue"),
+    path("accounts/<int:account_id>/erasure/", views.account_erasure, name="account_erasure"),
     path("holds/<int:hold_id>/lift/", views.hold_lift, name="hold_lift"),
     path(
         "disputes/<int:dispute_id>/verification/",
@@ -30,6 +33,16 @@ urlpatterns = [
         "accounts/<int:account_id>/circumstance/",
         views.account_circumstance,
         name="account_circumstance",
+    ),
+    path(
+        "accounts/<int:account_id>/work-request/",
+        views.account_work_request,
+        name="account_work_request",
+    ),
+    path(
+        "accounts/<int:account_id>/location-inquiry/",
+        views.account_location_inquiry,
+        name="account_location_inquiry",
     ),
     path(
         "circumstances/<int:circumstance_id>/end/",

@@ -130,6 +130,18 @@ class ContactPoint(TenantModel):
         CONSENTED = "consented", "Debtor consented"
         CREDITOR_NOTICE = "creditor_notice", "Creditor notice + 35 days"
 
+    class Relation(models.TextChoices):
+        DEBTOR = "", "The debtor"
+        SPOUSE = "spouse", "Spouse"
+        PARENT_OF_MINOR = "parent_of_minor", "Parent (debtor is a minor)"
+        GUARDIAN = "guardian", "Guardian or conservator"
+        EXECUTOR = "executor", "Executor or administrator"
+        ESTATE_REPRESENTATIVE = "estate_rep", "Confirmed estate representative"
+        RELATIVE = "relative", "Relative"
+        EMPLOYER = "employer", "Employer"
+        NEIGHBOUR = "neighbour", "Neighbour"
+        OTHER = "other", "Other third party"
+
     class TimezoneSource(models.TextChoices):
         ZIP = "zip", "ZIP code"
         AREA_CODE = "area_code", "Phone area code"
@@ -147,6 +159,10 @@ class ContactPoint(TenantModel):
     postal_code = models.CharField(max_length=10, blank=True)
     country = models.CharField(max_length=2, default="US")
     is_work = models.BooleanField(default=False)
+    # Whose contact point this is: the debtor's own (blank), someone treated as the
+    # debtor (F-3P: spouse, parent of a minor, guardian, executor), or a third party who
+    # may be asked once where the debtor is, and never told about the debt.
+    relation = models.CharField(max_length=20, choices=Relation.choices, blank=True)
     is_primary = models.BooleanField(default=False)
     validity = models.CharField(
         max_length=12, choices=Validity.choices, default=Validity.UNVERIFIED
@@ -179,6 +195,25 @@ class ContactPoint(TenantModel):
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.value}"
+
+    @property
+    def is_third_party(self):
+        """Someone other than the debtor and those the law treats as the debtor."""
+        return self.relation not in TREATED_AS_DEBTOR
+
+
+# Whom Regulation F treats as "the consumer" (1006.2(e), 1006.6(a)): the debt may be
+# discussed with them; anyone else is a third party (F-3P).
+TREATED_AS_DEBTOR = frozenset(
+    {
+        ContactPoint.Relation.DEBTOR,
+        ContactPoint.Relation.SPOUSE,
+        ContactPoint.Relation.PARENT_OF_MINOR,
+        ContactPoint.Relation.GUARDIAN,
+        ContactPoint.Relation.EXECUTOR,
+        ContactPoint.Relation.ESTATE_REPRESENTATIVE,
+    }
+)
 
 
 class Consent(TenantModel):
@@ -254,6 +289,10 @@ class ContactPreference(TenantModel):
         LANGUAGE = "language", "Language"
         INCONVENIENT_TIME = "inconvenient_time", "Inconvenient time"
         NO_CONTACT_CHANNEL = "no_contact_channel", "Do not use channel"
+        # "Don't call me at work": an inconvenient place (F-PREF) and, in Massachusetts,
+        # a request that lapses after 10 days unless confirmed in writing (MA-WORK).
+        # value: {"method": "oral" | "written", "confirms": id of the oral request}
+        NO_CONTACT_AT_WORK = "no_contact_at_work", "Do not contact at work"
 
     debtor = models.ForeignKey(Debtor, on_delete=models.CASCADE, related_name="preferences")
     kind = models.CharField(max_length=20, choices=Kind.choices)

@@ -226,6 +226,22 @@ def catalogue():
     return [*federal.RULES, *tcpa.RULES, *overlays.RULES, *countries.RULES]
 
 
+GATE = "Contact gate (compliance/gate.py)"
+
+
+def catalogue_listing():
+    """Every catalogue row as (id, title, where it is enforced): the gate's rules, then
+    those enforced where their action happens (compliance.rules.elsewhere)."""
+    from compliance.rules.elsewhere import ELSEWHERE
+
+    rows = {}
+    for rule in catalogue():
+        rows.setdefault(rule.id, (rule.id, rule.title, GATE))
+    for row in ELSEWHERE:
+        rows.setdefault(row.id, (row.id, row.title, row.where))
+    return list(rows.values())
+
+
 def rules_for(rules, channel):
     """The rules that may concern an attempt on `channel`, in catalogue order."""
     return [rule for rule in rules if rule.concerns(channel)]

@@ -1,10 +1,18 @@
 """Country profiles outside the US (numbers from compliance.jurisdictions): India's RBI
 fair-practice hours (IN-RBI) and the UK's FCA consumer-credit conduct rules (UK-CONC).
-They apply by the office's country, on top of the rules every office follows."""
+They apply by the office's country, on top of the rules every office follows. The EU's
+GDPR (EU-GDPR) applies by the office's country or any address of the debtor's: an
+erasure request restricts processing, so nothing reaches the debtor any more."""
 
 from compliance import windows
-from compliance.jurisdictions import DEFAULT_ZONES, INDIA, UK, UK_LIMITATION_PERIODS
-from compliance.rules import COLLECTION_CHANNELS, Rule, block, defer
+from compliance.jurisdictions import (
+    DEFAULT_ZONES,
+    EU_COUNTRIES,
+    INDIA,
+    UK,
+    UK_LIMITATION_PERIODS,
+)
+from compliance.rules import COLLECTION_CHANNELS, Rule, block, day_label, defer
 
 _TIMED = frozenset(COLLECTION_CHANNELS - {"letter"})
 
@@ -56,6 +64,27 @@ def _uk_statute_barred(ctx):
     return None
 
 
+def in_eu(office, contact_points):
+    """The GDPR applies: an office in the EU, or a debtor with an address there."""
+    return office.country in EU_COUNTRIES or any(
+        cp.kind == "address" and cp.country in EU_COUNTRIES for cp in contact_points
+    )
+
+
+def check_erasure(ctx):
+    requests = [r for r in ctx.debtor.erasures if r.received_at <= ctx.at]
+    if ctx.facts.known_at_attempt:
+        requests = [r for r in requests if r.recorded_at <= ctx.at]
+    if not requests:
+        return None
+    first = min(r.received_at for r in requests)
+    return block(
+        "EU-GDPR",
+        f"Blocked: the debtor asked on {day_label(first)} for their personal data to be "
+        "erased; processing is restricted and nobody contacts them any more.",
+    )
+
+
 def _collection(ctx):
     return ctx.collection
 
@@ -65,4 +94,8 @@ RULES = [
          lambda c: _collection(c) and c.office.country == "IN", channels=_TIMED),
     Rule("UK-CONC", "United Kingdom: reasonable hours; no action on statute-barred debt",
          check_uk_conduct, lambda c: c.office.country == "GB" and not c.attempt.debtor_initiated),
+    # Every contact we start. The debtor's own action (paying, writing in) is their
+    # consent to that processing (GDPR Art. 18(2)), so its direct answer may still go.
+    Rule("EU-GDPR", "European Union: an erasure request restricts processing", check_erasure,
+         lambda c: bool(c.debtor.erasures) and not c.attempt.debtor_initiated),
 ]  # fmt: skip

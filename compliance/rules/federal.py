@@ -73,6 +73,18 @@ def check_preferences(ctx):
             verdicts.append(
                 block("F-PREF", f"Blocked: the debtor asked not to be contacted by {ctx.channel}.")
             )
+    cp = ctx.contact_point
+    if cp is not None and cp.is_work:
+        # Unlike MA-WORK's oral request, the federal "inconvenient place" never lapses.
+        asked = next((p for p in ctx.preferences if p.kind == "no_contact_at_work"), None)
+        if asked:
+            verdicts.append(
+                block(
+                    "F-PREF",
+                    f"Blocked: the debtor said on {day_label(asked.effective_from)} that "
+                    "contact at work is inconvenient.",
+                )
+            )
     spans = quiet_spans(ctx)
     if spans:
         window = window_for(ctx)
@@ -223,6 +235,8 @@ def check_harass(ctx):
 def check_validation_notice(ctx):
     if "validation_notice" in ctx.attempt.content or ctx.channel not in COLLECTION_CHANNELS:
         return None
+    if _to_third_party(ctx):
+        return None  # not a communication with the debtor (F-3P governs it)
     delivered = [n for n in ctx.notices if not n.returned_at]
     if delivered:
         return None
@@ -402,6 +416,8 @@ def check_passive(ctx):
 def disclose_miranda(ctx):
     if ctx.channel not in ("email", "sms", "letter", "call", "voicemail", "payment_link"):
         return None
+    if _to_third_party(ctx):
+        return None  # a third party must not learn of the debt (F-3P)
     language = "es" if ctx.debtor.debtor.language == "es" else "en"
     first = ctx.account.id not in ctx.facts.ever_contacted and not any(
         p.account_id == ctx.account.id for p in ctx.pending
@@ -417,6 +433,40 @@ def _reg_f(ctx):
 def _timed(ctx):
     # A letter is read days after it is posted: its sending hour is nobody's evening.
     return _reg_f(ctx) and ctx.channel != "letter"
+
+
+def _to_third_party(ctx):
+    cp = ctx.contact_point
+    return cp is not None and cp.is_third_party
+
+
+def check_third_party(ctx):
+    """FDCPA 804, 805(b); Reg F 1006.6(d)(1), 1006.10: a third party may be asked where
+    the debtor is, once, without a word about the debt."""
+    if not _to_third_party(ctx):
+        return None
+    cp = ctx.contact_point
+    who = label(type(cp), "relation", cp.relation).lower()
+    content = ctx.attempt.content
+    if "location_inquiry" not in content or "mentions_debt" in content:
+        return block(
+            "F-3P",
+            f"Blocked: this contact point belongs to a third party ({who}); we may only ask "
+            "them where the debtor is, once, without mentioning the debt.",
+        )
+    earlier = [
+        r.occurred_at
+        for r in ctx.facts.third_party.get(cp.id, [])
+        if r.occurred_at <= ctx.at and r.result != "not_connected" and r.pk != ctx.attempt.ledger_id
+    ]
+    earlier += [p.occurred_at for p in ctx.pending if p.contact_point_id == cp.id]
+    if earlier:
+        return block(
+            "F-3P",
+            f"Blocked: this third party ({who}) was already asked on "
+            f"{day_label(min(earlier))} where the debtor is; a location inquiry is once only.",
+        )
+    return None
 
 
 def check_office_channels(ctx):
@@ -440,6 +490,7 @@ RULES = [
     Rule("F-WORK", "Contact at work", check_work, lambda c: c.reg_f),
     Rule("F-CEASE", "Cease communication", check_cease,
          lambda c: c.reg_f and not c.attempt.debtor_initiated),
+    Rule("F-3P", "Third parties: location only, once", check_third_party, lambda c: c.reg_f),
     Rule("F-EMAIL", "Qualified email address", check_email_qualified, _reg_f,
          channels=frozenset({"email"})),
     Rule("F-7IN7", "Seven calls in seven days", check_7in7, _reg_f, channels=_PHONE),

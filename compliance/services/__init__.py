@@ -29,6 +29,12 @@ from compliance.services.consent import (
 )
 from compliance.services.dates import business_days_after, day_end, day_label, day_start, hold_end
 from compliance.services.disputes import dispute_record, dispute_verification_record
+from compliance.services.erasure import (
+    erasure_perform,
+    erasure_request_record,
+    erasure_review,
+    erasures_due_run,
+)
 from compliance.services.holds import hardship_grant, hardship_pause_days, hold_lift, hold_place
 from compliance.services.inbound import Correspondence, CorrespondenceResult, correspondence_record
 from compliance.services.notices import validation_notice_record, validation_period
@@ -40,6 +46,8 @@ from compliance.services.policy import (
     policy_errors,
     policy_limits,
 )
+from compliance.services.preferences import WORK_REQUEST_METHODS, work_contact_request_record
+from compliance.services.third_parties import THIRD_PARTY_RELATIONS, location_inquiry_log
 
 __all__ = [
     "CHANNELS_BY_CONTACT_KIND",
@@ -48,6 +56,8 @@ __all__ = [
     "HARDSHIP_MAX_DAYS",
     "POLICY_CHANNELS",
     "START_WORDS",
+    "THIRD_PARTY_RELATIONS",
+    "WORK_REQUEST_METHODS",
     "STOP_WORDS",
     "Correspondence",
     "CorrespondenceResult",
@@ -66,11 +76,16 @@ __all__ = [
     "day_start",
     "dispute_record",
     "dispute_verification_record",
+    "erasure_perform",
+    "erasure_request_record",
+    "erasure_review",
+    "erasures_due_run",
     "hardship_grant",
     "hardship_pause_days",
     "hold_end",
     "hold_lift",
     "hold_place",
+    "location_inquiry_log",
     "policy_change",
     "policy_effective",
     "policy_errors",
@@ -79,4 +94,5 @@ __all__ = [
     "sms_keyword",
     "validation_notice_record",
     "validation_period",
+    "work_contact_request_record",
 ]

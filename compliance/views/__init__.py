@@ -9,12 +9,16 @@ from compliance.views.account import (
     account_correspondence,
     account_dispute,
     account_hold,
+    account_location_inquiry,
+    account_work_request,
     circumstance_end,
     dispute_verification,
     hold_lift,
     validation_notice_preview,
     validation_notice_send,
 )
+from compliance.views.catalogue import rule_catalogue
+from compliance.views.erasure import account_erasure, erasure_list
 from compliance.views.officer import (
     audit_view,
     complaint_detail,
@@ -38,6 +42,11 @@ __all__ = [
     "account_correspondence",
     "account_dispute",
     "account_hold",
+    "account_erasure",
+    "erasure_list",
+    "rule_catalogue",
+    "account_location_inquiry",
+    "account_work_request",
     "audit_view",
     "complaint_detail",
     "complaint_list",

@@ -20,7 +20,10 @@ from compliance.forms import (
     ConsentForm,
     CorrespondenceForm,
     DisputeForm,
+    ErasureRequestForm,
     HoldForm,
+    LocationInquiryForm,
+    WorkContactRequestForm,
 )
 from compliance.models import Hold
 from compliance.views.base import add_errors, office_today
@@ -52,7 +55,11 @@ def account_card_context(request, account):
             "circumstance": CircumstanceForm(
                 auto_id="circumstance_%s", initial={"effective_on": today}
             ),
+            "work": WorkContactRequestForm(auto_id="work_%s", initial={"made_on": today}),
+            "location": LocationInquiryForm(auto_id="location_%s"),
+            "erasure": ErasureRequestForm(auto_id="erasure_%s", initial={"received_on": today}),
         }
+        context["compliance_gdpr"] = data["gdpr"]
     return context
 
 
@@ -89,7 +96,8 @@ def _account_action(request, account_id, *, action, form_class, perform, form_kw
                     "account_detail", office_slug=request.office.slug, account_id=account.pk
                 )
     else:
-        form = form_class(initial={"received_on": office_today(request)}, **kwargs)
+        today = office_today(request)
+        form = form_class(initial={"received_on": today, "made_on": today}, **kwargs)
     return render(
         request,
         "compliance/account_action.html",
@@ -226,6 +234,47 @@ def account_circumstance(request, account_id):
         action="circumstance",
         form_class=CircumstanceForm,
         perform=perform,
+    )
+
+
+@office_view(roles=STAFF_ROLES)
+def account_work_request(request, account_id):
+    def perform(account, data):
+        record = services.work_contact_request_record(
+            debtor=account.debtor,
+            method=data["method"],
+            made_at=services.day_start(office=request.office, day=data["made_on"], field="made_on"),
+            recorded_by=request.user,
+        )
+        if record.value.get("confirms"):
+            return "Written confirmation recorded: no contact at work from now on."
+        if record.value["method"] == "oral":
+            return (
+                "Recorded: no contact at work. In Massachusetts an oral request lasts 10 days "
+                "unless the debtor confirms it in writing within 7."
+            )
+        return "Recorded: no contact at work."
+
+    return _account_action(
+        request, account_id, action="work", form_class=WorkContactRequestForm, perform=perform
+    )
+
+
+@office_view(roles=STAFF_ROLES)
+def account_location_inquiry(request, account_id):
+    def perform(account, data):
+        outcome = services.location_inquiry_log(
+            account=account, relation=data["relation"], phone=data["phone"], actor=request.user
+        )
+        if not outcome.allowed:
+            raise ValidationError(f"Do not call. {outcome.explanation}")
+        return (
+            "Go ahead: ask only where the debtor can be reached, and do not mention the debt. "
+            "This was the one inquiry allowed to this third party."
+        )
+
+    return _account_action(
+        request, account_id, action="location", form_class=LocationInquiryForm, perform=perform
     )
 
 
