@@ -1,27 +1,18 @@
 """Forms of the campaign builder and the template library: they parse what a manager
 typed into the campaign spec the services take, and say what to fix."""
 
+import json
+
 from django import forms
 
 from accounts.models import Account, AccountStatus, Creditor
-from campaigns.builder.segments import segment_check
+from campaigns.builder.events import EVENTS, wait_check
+from campaigns.builder.segments import FIELDS, MAX_DEPTH, RANGE_FIELDS, segment_check
 from campaigns.library import LANGUAGES
-from campaigns.models import CHANNELS, Campaign, MessageTemplate
+from campaigns.models import CHANNELS, AccountScore, Campaign, MessageTemplate
 from campaigns.rendering import template_check
 from campaigns.services import ESCALATIONS, EXITS, SKIP_CONDITIONS, STEP_CHANNELS
 
-RANGES = [
-    ("balance", "balance_min", "balance_max"),
-    ("days_since_placement", "placed_min", "placed_max"),
-    ("days_since_charge_off", "chargeoff_min", "chargeoff_max"),
-    ("days_since_last_payment", "lastpay_min", "lastpay_max"),
-]
-LISTS = [
-    ("language", "languages"),
-    ("debt_type", "debt_types"),
-    ("status", "statuses"),
-]
-TEXT_LISTS = [("state", "states"), ("tags", "tags")]
 ENTRY_STATUSES = [
     (v, label)
     for v, label in AccountStatus.choices
@@ -29,51 +20,41 @@ ENTRY_STATUSES = [
 ]
 
 
-def _days(label):
-    return forms.IntegerField(label=label, required=False, min_value=0, max_value=36500)
-
-
-def _split(text):
-    return [part.strip() for part in (text or "").replace(";", ",").split(",") if part.strip()]
+def segment_fields():
+    """What the segment builder (static/js/segment-builder.js) offers: each field, the
+    kind of value it takes, and its choices."""
+    choices = {
+        "creditor": [[c.pk, c.name] for c in Creditor.objects.filter(is_active=True)],
+        "language": [list(c) for c in LANGUAGES],
+        "debt_type": [list(c) for c in Account.DebtType.choices],
+        "status": [list(c) for c in ENTRY_STATUSES],
+        "score_band": [
+            [band, f"{band} ({low}–{high})"] for band, (low, high) in AccountScore.BANDS.items()
+        ],
+    }
+    hints = {"state": "Two-letter codes, e.g. NY, NJ", "tags": "Any of these, e.g. vip, medical"}
+    fields = []
+    for key, label in FIELDS.items():
+        if key in RANGE_FIELDS:
+            kind = "money" if key == "balance" else "days"
+            fields.append({"key": key, "label": label, "kind": kind})
+        elif key in choices:
+            fields.append({"key": key, "label": label, "kind": "choice", "choices": choices[key]})
+        else:
+            fields.append({"key": key, "label": label, "kind": "text", "hint": hints.get(key, "")})
+    return {"fields": fields, "start": "balance", "max_depth": MAX_DEPTH}
 
 
 class CampaignForm(forms.Form):
     name = forms.CharField(max_length=120)
-    match = forms.ChoiceField(
-        label="Accounts enter when they match",
-        choices=[("and", "all of the conditions"), ("or", "any of the conditions")],
-        initial="and",
-    )
-    creditors = forms.ModelMultipleChoiceField(
-        queryset=Creditor.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
-    )
-    balance_min = forms.DecimalField(label="Balance from", required=False, min_value=0)
-    balance_max = forms.DecimalField(label="Balance up to", required=False, min_value=0)
-    placed_min = _days("Days since placement, from")
-    placed_max = _days("up to")
-    chargeoff_min = _days("Days since charge-off, from")
-    chargeoff_max = _days("up to")
-    lastpay_min = _days("Days since last payment, from")
-    lastpay_max = _days("up to")
-    states = forms.CharField(
-        label="States", required=False, help_text="Two-letter codes, e.g. NY, NJ"
-    )
-    languages = forms.MultipleChoiceField(
-        choices=LANGUAGES, required=False, widget=forms.CheckboxSelectMultiple
-    )
-    debt_types = forms.MultipleChoiceField(
-        label="Debt type",
-        choices=Account.DebtType.choices,
+    # The segment tree as JSON (campaigns.builder.segments). The builder script edits it;
+    # without the script it can be typed here as it is.
+    segment = forms.CharField(
+        label="Entry conditions",
         required=False,
-        widget=forms.CheckboxSelectMultiple,
+        widget=forms.Textarea(attrs={"rows": 4, "spellcheck": "false"}),
+        help_text='As JSON, e.g. {"op": "and", "rules": [{"field": "balance", "min": "100"}]}',
     )
-    statuses = forms.MultipleChoiceField(
-        label="Account status",
-        choices=ENTRY_STATUSES,
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
-    tags = forms.CharField(required=False, help_text="Any of these tags, comma-separated")
     exits = forms.MultipleChoiceField(
         label="Accounts leave the campaign when",
         choices=list(EXITS.items()),
@@ -94,7 +75,6 @@ class CampaignForm(forms.Form):
     def __init__(self, *args, campaign=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.campaign = campaign
-        self.fields["creditors"].queryset = Creditor.objects.filter(is_active=True)
         others = Campaign.objects.filter(status=Campaign.Status.ACTIVE)
         if campaign is not None:
             others = others.exclude(name=campaign.name)
@@ -109,49 +89,26 @@ class CampaignForm(forms.Form):
             raise forms.ValidationError("Another campaign has this name; choose another.")
         return name
 
+    def clean_segment(self):
+        return segment_parse(self.cleaned_data.get("segment"))
+
     def clean(self):
         data = super().clean()
-        for _, low, high in RANGES:
-            if data.get(low) is not None and data.get(high) is not None:
-                if data[low] > data[high]:
-                    self.add_error(high, "This must not be below the “from” value.")
-        if self.errors:
-            return data
-        segment = self.segment()
-        if not segment["rules"]:
-            raise forms.ValidationError(
+        segment = data.get("segment")
+        if segment is not None and not segment.get("rules"):
+            self.add_error(
+                "segment",
                 "Add at least one entry condition (for example a balance range or a "
-                "creditor), so the campaign knows which accounts to take."
+                "creditor), so the campaign knows which accounts to take.",
             )
-        if problem := segment_check(segment):
-            raise forms.ValidationError(problem)
+        elif segment is not None and (problem := segment_check(segment)):
+            self.add_error("segment", problem)
         kind = data.get("escalation_kind")
         if kind == "campaign" and not data.get("escalation_campaign"):
             self.add_error("escalation_campaign", "Choose the campaign accounts move to.")
         if kind == "queue" and not data.get("escalation_queue"):
             self.add_error("escalation_queue", "Name the queue, e.g. “Senior agents”.")
         return data
-
-    def segment(self):
-        data, rules = self.cleaned_data, []
-        if data.get("creditors"):
-            rules.append({"field": "creditor", "values": [c.pk for c in data["creditors"]]})
-        for field, low, high in RANGES:
-            lo, hi = data.get(low), data.get(high)
-            if lo is not None or hi is not None:
-                rule = {"field": field}
-                if lo is not None:
-                    rule["min"] = str(lo)
-                if hi is not None:
-                    rule["max"] = str(hi)
-                rules.append(rule)
-        for field, name in TEXT_LISTS:
-            if values := _split(data.get(name)):
-                rules.append({"field": field, "values": values})
-        for field, name in LISTS:
-            if data.get(name):
-                rules.append({"field": field, "values": list(data[name])})
-        return {"op": data.get("match") or "and", "rules": rules}
 
     def spec(self, steps):
         data = self.cleaned_data
@@ -163,7 +120,7 @@ class CampaignForm(forms.Form):
             escalation["queue"] = data["escalation_queue"]
         return {
             "name": data["name"],
-            "entry_segment": self.segment(),
+            "entry_segment": data["segment"],
             "exit_conditions": list(data.get("exits") or []),
             "escalation": escalation,
             "steps": steps,
@@ -171,28 +128,31 @@ class CampaignForm(forms.Form):
 
     @staticmethod
     def initial_for(campaign):
-        initial = {
+        return {
             "name": campaign.name,
+            "segment": json.dumps(campaign.entry_segment or {}),
             "exits": campaign.exit_conditions,
-            "match": campaign.entry_segment.get("op", "and"),
             "escalation_kind": campaign.escalation.get("kind", ""),
             "escalation_campaign": campaign.escalation.get("campaign_id"),
             "escalation_queue": campaign.escalation.get("queue", ""),
         }
-        ranges = {field: (low, high) for field, low, high in RANGES}
-        lists = dict(LISTS)
-        for rule in campaign.entry_segment.get("rules") or []:
-            field = rule.get("field")
-            if field in ranges:
-                initial[ranges[field][0]] = rule.get("min")
-                initial[ranges[field][1]] = rule.get("max")
-            elif field == "creditor":
-                initial["creditors"] = rule.get("values")
-            elif field in lists:
-                initial[lists[field]] = rule.get("values")
-            elif field in dict(TEXT_LISTS):
-                initial[dict(TEXT_LISTS)[field]] = ", ".join(rule.get("values") or [])
-        return initial
+
+
+def segment_parse(text):
+    """The segment tree from its JSON text ({} for none); a ValidationError that says
+    what to do when it cannot be read."""
+    if not (text or "").strip():
+        return {}
+    try:
+        segment = json.loads(text)
+    except ValueError:
+        segment = None
+    if not isinstance(segment, dict):
+        raise forms.ValidationError(
+            "The entry conditions could not be read. Build them again with the buttons "
+            "above (or write them as JSON like the example)."
+        )
+    return segment
 
 
 def _template_field(channel, label):
@@ -207,6 +167,17 @@ def _template_field(channel, label):
 class StepForm(forms.Form):
     wait_days = forms.IntegerField(
         label="Wait (days)", min_value=0, max_value=365, required=False, initial=0
+    )
+    wait_side = forms.ChoiceField(
+        label="Before or after",
+        choices=[("after", "after"), ("before", "before")],
+        required=False,
+        initial="after",
+    )
+    wait_event = forms.ChoiceField(
+        label="Counted from",
+        choices=[("", "the step before (or entry)"), *EVENTS.items()],
+        required=False,
     )
     channels = forms.MultipleChoiceField(
         choices=[c for c in CHANNELS if c[0] in STEP_CHANNELS],
@@ -248,6 +219,17 @@ class StepForm(forms.Form):
     def clean(self):
         data = super().clean()
         channels = data.get("channels") or []
+        before = data.get("wait_side") == "before"
+        if before and not data.get("wait_event"):
+            self.add_error(
+                "wait_event",
+                "Choose the date to wait before (e.g. the promise-to-pay date); a step "
+                "can only come after the step before it.",
+            )
+        elif problem := wait_check(
+            event=data.get("wait_event"), before=before, days=data.get("wait_days") or 0
+        ):
+            self.add_error("wait_event", problem)
         if "letter" in channels and not data.get("template_letter"):
             self.add_error("template_letter", "A letter step needs a letter template.")
         percent = data.get("challenger_percent") or 0
@@ -282,6 +264,8 @@ class StepForm(forms.Form):
         conditions = {"skip_if": list(data["skip_if"])} if data.get("skip_if") else {}
         return {
             "wait_days": data.get("wait_days") or 0,
+            "wait_event": data.get("wait_event") or "",
+            "wait_before": bool(data.get("wait_event")) and data.get("wait_side") == "before",
             "channels": channels,
             "templates": templates,
             "conditions": conditions,
@@ -292,6 +276,8 @@ class StepForm(forms.Form):
     def initial_for(step):
         initial = {
             "wait_days": step.wait_days,
+            "wait_event": step.wait_event,
+            "wait_side": "before" if step.wait_before else "after",
             "channels": step.channels,
             "skip_if": (step.conditions or {}).get("skip_if", []),
         }

@@ -1,6 +1,8 @@
 """Campaign strategies and the message outbox. The planner, dispatcher and channels come
 with the campaigns issue; these tables hold their state."""
 
+from datetime import timedelta
+
 from django.db import models
 from django.utils import timezone
 
@@ -61,6 +63,11 @@ class Step(TenantModel):
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="steps")
     position = models.PositiveIntegerField()
     wait_days = models.PositiveIntegerField(default=0)
+    # A wait relative to a date the account has ("3 days before the promise-to-pay
+    # date"): `wait_event` names it (campaigns.builder.events), `wait_days` is the
+    # distance and `wait_before` the side. Empty: `wait_days` after the step before.
+    wait_event = models.CharField(max_length=30, blank=True, db_default="")
+    wait_before = models.BooleanField(default=False, db_default=False)
     channels = models.JSONField(default=list)
     template = models.ForeignKey(
         MessageTemplate, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -78,6 +85,19 @@ class Step(TenantModel):
         constraints = [
             models.UniqueConstraint(fields=["office", "campaign", "position"], name="step_position")
         ]
+
+    @property
+    def wait_label(self):
+        from campaigns.builder.events import wait_label
+
+        return wait_label(self)
+
+    def due_from(self, reached_at):
+        """When an enrollment that reaches this step at `reached_at` is next looked at: a
+        relative wait is decided by the planner against the event's date, from then on."""
+        if self.wait_event:
+            return reached_at
+        return reached_at + timedelta(days=self.wait_days)
 
 
 class Enrollment(TenantModel):
@@ -287,3 +307,30 @@ class DryRun(TenantModel):
 
     class Meta:
         indexes = [models.Index(fields=["office", "campaign", "created_at"])]
+
+
+class AccountScore(TenantModel):
+    """An account's collection score, 0–100 (higher: likelier to pay), and its band.
+
+    The smallest version that lets a campaign segment by score band: nothing computes
+    or imports scores yet (scoring comes with its own issue), so most accounts have
+    none, and a score band condition never matches an account without one."""
+
+    # Inclusive score ranges of each band.
+    BANDS = {"A": (80, 100), "B": (60, 79), "C": (40, 59), "D": (0, 39)}
+
+    account = models.ForeignKey(
+        "accounts.Account", on_delete=models.CASCADE, related_name="collection_score"
+    )
+    score = models.PositiveSmallIntegerField()
+    scored_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["office", "account"], name="account_score_once"),
+            models.CheckConstraint(condition=models.Q(score__lte=100), name="score_0_to_100"),
+        ]
+
+    @property
+    def band(self):
+        return next(b for b, (low, high) in self.BANDS.items() if low <= self.score <= high)

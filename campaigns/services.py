@@ -17,6 +17,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from accounts.models import Account, AccountStatus
+from campaigns.builder.events import wait_check
 from campaigns.builder.segments import segment_check, segment_q
 from campaigns.builder.variants import variants_check
 from campaigns.library import step_template_id, template_review
@@ -156,6 +157,13 @@ def campaign_spec_check(spec):
             errors.setdefault("steps", []).append(f"Step {number}: choose at least one channel.")
         if problem := variants_check(step.get("variants")):
             errors.setdefault("steps", []).append(f"Step {number}: {problem}")
+        problem = wait_check(
+            event=step.get("wait_event"),
+            before=step.get("wait_before"),
+            days=int(step.get("wait_days") or 0),
+        )
+        if problem:
+            errors.setdefault("steps", []).append(f"Step {number}: {problem}")
     return errors
 
 
@@ -166,6 +174,8 @@ def _write_steps(campaign, steps):
             campaign=campaign,
             position=position,
             wait_days=int(step.get("wait_days") or 0),
+            wait_event=step.get("wait_event") or "",
+            wait_before=bool(step.get("wait_event") and step.get("wait_before")),
             channels=list(step["channels"]),
             templates={k: int(v) for k, v in (step.get("templates") or {}).items() if v},
             conditions=step.get("conditions") or {},
@@ -332,7 +342,7 @@ def campaign_entries_run(*, now=None):
         if first is None or not (campaign.entry_segment or {}).get("rules"):
             continue
         select, params = entrants(campaign, as_of=now).values("id").query.sql_with_params()
-        due = now + timedelta(days=first.wait_days)
+        due = first.due_from(now)
         with connection.cursor() as cursor:
             cursor.execute(
                 _ENROLL.format(select=select),

@@ -9,6 +9,7 @@ from campaigns import staff_views as views
 urlpatterns = [
     path("", views.campaign_list, name="campaign_list"),
     path("new/", views.campaign_new, name="campaign_new"),
+    path("segment-count/", views.segment_count, name="campaign_segment_count"),
     path("<int:campaign_id>/", views.campaign_detail, name="campaign_detail"),
     path("<int:campaign_id>/edit/", views.campaign_edit, name="campaign_edit"),
     path("<int:campaign_id>/preview/", views.campaign_preview, name="campaign_preview"),

@@ -14,7 +14,15 @@ from campaigns import library, selectors, services
 from campaigns.builder import preview as builder_preview
 from campaigns.builder.dryrun import progress_get
 from campaigns.builder.segments import segment_describe
-from campaigns.forms import CampaignForm, DryRunForm, StepForm, StepFormSet, TemplateForm
+from campaigns.forms import (
+    CampaignForm,
+    DryRunForm,
+    StepForm,
+    StepFormSet,
+    TemplateForm,
+    segment_fields,
+    segment_parse,
+)
 from campaigns.models import Campaign, DryRun, MessageTemplate
 from campaigns.rendering import MERGE_FIELDS
 from campaigns.rendering import render as render_text
@@ -95,7 +103,13 @@ def _campaign_form(request, *, campaign):
     return render(
         request,
         "campaigns/campaign_form.html",
-        {"form": form, "steps": steps, "campaign": campaign, "locked": locked},
+        {
+            "form": form,
+            "steps": steps,
+            "campaign": campaign,
+            "locked": locked,
+            "segment_fields": segment_fields(),
+        },
     )
 
 
@@ -134,6 +148,19 @@ def campaign_detail(request, campaign_id):
         "dry_run_form": DryRunForm(),
     }
     return render(request, "campaigns/campaign_detail.html", context)
+
+
+@office_view(roles=MANAGERS)
+@require_POST
+def segment_count(request):
+    """The live count beside the segment builder (htmx, as conditions change)."""
+    if not request.htmx:
+        raise Http404
+    try:
+        summary = builder_preview.segment_summary(segment_parse(request.POST.get("segment")))
+    except ValidationError as exc:
+        summary = {"problem": " ".join(exc.messages)}
+    return render(request, "campaigns/_segment_count.html", summary)
 
 
 def _escalation_label(campaign):

@@ -11,7 +11,8 @@ accounts a constant number of queries (accounts, contact points, promises, payme
 plans, and one gate evaluation). Progress goes to the cache for the page to poll.
 
 Approximations, shown on the page: fields other than "days since" (balance, status,
-tags) are read as they are now; exits replayed are paid, settled and plan (a dispute,
+tags) and the dates that steps wait for (promises, installments …) are read as they are
+now; exits replayed are paid, settled and plan (a dispute,
 cease or hold shows up as what the gate blocks); variants are assigned by a hash of the
 account id, as enrollments do not exist yet.
 """
@@ -26,6 +27,7 @@ from django.db.models import Min, Q
 from django.utils import timezone
 
 from accounts.models import Account
+from campaigns.builder.events import account_event_dates, step_day
 from campaigns.builder.segments import segment_q
 from campaigns.builder.variants import variant_for
 from campaigns.dispatch import DEFAULT_TEXT
@@ -86,10 +88,6 @@ def dry_run(*, campaign, days=30, outcome_days=30, now=None, progress=None):
     zone = ZoneInfo(office.time_zone or "UTC")
     start = now - timedelta(days=days)
     steps = list(campaign.steps.order_by("position"))
-    offsets, total_wait = [], 0
-    for step in steps:
-        total_wait += step.wait_days
-        offsets.append(timedelta(days=total_wait))
     exits = set(campaign.exit_conditions or [])
     entered = _entry_days(campaign, start, now, zone)
     ids = sorted(entered)[:MAX_ACCOUNTS]
@@ -103,8 +101,11 @@ def dry_run(*, campaign, days=30, outcome_days=30, now=None, progress=None):
             {
                 "position": s.position,
                 "wait_days": s.wait_days,
+                "wait": s.wait_label,
                 "channels": {},
                 "skipped": 0,
+                # Steps waiting for an account's date: why they were passed over.
+                "skipped_why": {},
                 "exited": 0,
                 "not_yet": 0,
                 "calls": 0,
@@ -122,7 +123,6 @@ def dry_run(*, campaign, days=30, outcome_days=30, now=None, progress=None):
         _replay_batch(
             campaign,
             steps,
-            offsets,
             exits,
             ids[first : first + BATCH],
             entered,
@@ -139,10 +139,13 @@ def dry_run(*, campaign, days=30, outcome_days=30, now=None, progress=None):
     return report
 
 
-def _replay_batch(
-    campaign, steps, offsets, exits, ids, entered, zone, now, outcome_days, index, report
-):
+def _replay_batch(campaign, steps, exits, ids, entered, zone, now, outcome_days, index, report):
     accounts = {a.id: a for a in Account.objects.filter(id__in=ids).select_related("debtor")}
+    # The dates relative waits count from, as they are now: one query per kind of date.
+    event_dates = {
+        event: account_event_dates(event, ids, zone=zone)
+        for event in {s.wait_event for s in steps if s.wait_event}
+    }
     debtor_ids = {a.debtor_id for a in accounts.values()}
     points = {}
     cps = ContactPoint.objects.filter(debtor_id__in=debtor_ids).exclude(
@@ -183,8 +186,18 @@ def _replay_batch(
             report["outcomes"]["plan"] += 1
         else:
             report["outcomes"]["neither"] += 1
-        for step, offset, tally in zip(steps, offsets, report["steps"], strict=True):
-            at = entry + offset
+        at = entry
+        for step, tally in zip(steps, report["steps"], strict=True):
+            if step.wait_event:
+                on, why = step_day(
+                    step, event_dates[step.wait_event].get(account_id), reached_on=at.date()
+                )
+                if why:
+                    tally["skipped_why"][why] = tally["skipped_why"].get(why, 0) + 1
+                    continue
+                at = max(at, datetime.combine(on, time(SEND_HOUR), tzinfo=zone))
+            else:
+                at += timedelta(days=step.wait_days)
             if at > now:
                 tally["not_yet"] += 1
                 break

@@ -8,15 +8,21 @@ gate is asked with `record=False`.
 from datetime import timedelta
 from functools import reduce
 from operator import or_
+from zoneinfo import ZoneInfo
 
+from django.db.models import BooleanField, Exists, OuterRef
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
+from accounts.models import Account
 from campaigns import rendering
-from campaigns.builder.segments import RANGE_FIELDS, segment_q
+from campaigns.builder.events import MISSING, account_event_dates, event_sql, step_day
+from campaigns.builder.segments import RANGE_FIELDS, SegmentError, segment_q, uses_field
 from campaigns.dispatch import DEFAULT_TEXT
 from campaigns.library import TemplateIndex, step_template
+from campaigns.models import AccountScore
 from campaigns.planner import CONTACT_KIND
-from campaigns.services import entrants
+from campaigns.services import NEVER_ENTER, entrants
 from compliance.content import content_flags
 from compliance.gate import Attempt, evaluate
 from debtors.models import ContactPoint
@@ -50,7 +56,52 @@ def entry_counts(campaign, *, now=None, horizon=30):
             .exclude(segment_q(segment, as_of=now))
             .count()
         )
-    return {"today": today, "next_days": later, "horizon": horizon}
+    return {
+        "today": today,
+        "next_days": later,
+        "horizon": horizon,
+        "without_date": _without_date(campaign, now) if today else [],
+        "unscored": unscored_count(campaign.entry_segment),
+    }
+
+
+def _without_date(campaign, now):
+    """For each step that waits for an account's date: how many of today's entrants
+    have no such date yet (the step would be skipped for them). One COUNT each."""
+    found = []
+    for step in campaign.steps.exclude(wait_event="").order_by("position"):
+        table = '"accounts_account"'
+        expr = event_sql(step.wait_event, account=f"{table}.id", office=f"{table}.office_id")
+        # Constant SQL (campaigns.builder.events), no outside values.
+        missing = RawSQL(f"{expr} IS NULL", [], output_field=BooleanField())  # noqa: S611
+        count = entrants(campaign, as_of=now).filter(missing).count()
+        if count:
+            found.append({"step": step, "count": count, "reason": MISSING[step.wait_event]})
+    return found
+
+
+def segment_summary(segment, *, now=None):
+    """For the builder's live count: {"count": n} open accounts the segment takes today,
+    or {"problem": sentence} saying what to fix, or {} while it has no condition."""
+    if not (segment or {}).get("rules"):
+        return {}
+    try:
+        q = segment_q(segment, as_of=now or timezone.now())
+    except SegmentError as exc:
+        return {"problem": str(exc)}
+    return {
+        "count": Account.objects.filter(q).exclude(status__in=NEVER_ENTER).count(),
+        "unscored": unscored_count(segment),
+    }
+
+
+def unscored_count(segment):
+    """Open accounts with no score yet, when the segment has a score band condition
+    (which never matches them); None otherwise. One COUNT."""
+    if not uses_field(segment, "score_band"):
+        return None
+    scored = AccountScore.objects.filter(account_id=OuterRef("pk"))
+    return Account.objects.exclude(status__in=NEVER_ENTER).filter(~Exists(scored)).count()
 
 
 def sample_accounts(campaign, *, limit=25):
@@ -81,8 +132,15 @@ def step_previews(campaign, account, *, now=None):
     )
     points = _contact_points(debtor.id)
     index = TemplateIndex()
+    zone = ZoneInfo(account.office.time_zone)
+    today = timezone.localtime(now, zone).date()
     previews = []
     for step in campaign.steps.order_by("position"):
+        timing = {}
+        if step.wait_event:
+            dates = account_event_dates(step.wait_event, [account.id], zone=zone)
+            on, skipped = step_day(step, dates.get(account.id), reached_on=today)
+            timing = {"on": on, "skipped": skipped}
         variants = [v["key"] for v in step.variants or []] or [""]
         items, attempts = [], []
         for channel in step.channels:
@@ -129,5 +187,5 @@ def step_previews(campaign, account, *, now=None):
             item["subject_rendered"] = rendering.render(item["subject"], values)
             item["body_rendered"] = rendering.render(item["body"], values, disclosures=disclosures)
             item["disclosures"] = disclosures
-        previews.append({"step": step, "items": items})
+        previews.append({"step": step, "items": items, **timing})
     return previews

@@ -24,6 +24,7 @@ from django.db.models.lookups import GreaterThanOrEqual, LessThanOrEqual
 from django.utils import timezone
 
 from accounts.models import AccountStatus
+from campaigns.models import AccountScore
 from debtors.models import ContactPoint
 
 FIELDS = {
@@ -37,6 +38,7 @@ FIELDS = {
     "debt_type": "Debt type",
     "status": "Account status",
     "tags": "Tags (any of)",
+    "score_band": "Score band",
 }
 RANGE_FIELDS = {
     "balance",
@@ -46,6 +48,8 @@ RANGE_FIELDS = {
 }
 LIST_FIELDS = set(FIELDS) - RANGE_FIELDS
 OPS = ("and", "or")
+# The whole segment is depth 1; groups inside it 2, groups inside those 3.
+MAX_DEPTH = 3
 NOTHING = Q(pk__in=[])
 
 
@@ -104,6 +108,8 @@ def _days_since(column, low, high, as_of, *, is_datetime=False, null_matches_min
 
 def rule_q(rule, as_of):
     field = rule.get("field")
+    if not field:
+        raise SegmentError("Choose what the condition is about (balance, state …).")
     if field not in FIELDS:
         raise SegmentError(f"Unknown segment field “{field}”.")
     if field in RANGE_FIELDS:
@@ -131,7 +137,10 @@ def rule_q(rule, as_of):
     if not values:
         raise SegmentError(f"{FIELDS[field]}: choose at least one value.")
     if field == "creditor":
-        return Q(creditor_id__in=[int(v) for v in values])
+        try:
+            return Q(creditor_id__in=[int(v) for v in values])
+        except (TypeError, ValueError):
+            raise SegmentError("Creditor: choose creditors from the list.") from None
     if field == "state":
         states = [str(v).strip().upper() for v in values]
         at_address = ContactPoint.objects.filter(
@@ -147,6 +156,8 @@ def rule_q(rule, as_of):
         if unknown:
             raise SegmentError(f"Unknown account status: {', '.join(sorted(unknown))}.")
         return Q(status__in=values)
+    if field == "score_band":
+        return _score_band_q(values)
     # tags: any of the given tags.
     q = Q()
     for tag in values:
@@ -154,22 +165,70 @@ def rule_q(rule, as_of):
     return q
 
 
+def _score_band_q(bands):
+    """Accounts scored in any of the bands; an account without a score is in none."""
+    unknown = sorted(set(map(str, bands)) - set(AccountScore.BANDS))
+    if unknown:
+        known = ", ".join(AccountScore.BANDS)
+        raise SegmentError(f"Unknown score band: {', '.join(unknown)}. Choose from {known}.")
+    q = NOTHING
+    for band in bands:
+        low, high = AccountScore.BANDS[str(band)]
+        q |= Q(collection_score__score__gte=low, collection_score__score__lte=high)
+    return q
+
+
+def uses_field(segment, field):
+    """True when a condition anywhere in the tree is on `field`."""
+    for rule in (segment or {}).get("rules") or []:
+        if isinstance(rule, dict) and (rule.get("field") == field or uses_field(rule, field)):
+            return True
+    return False
+
+
 def segment_q(segment, *, as_of=None):
     """The Q an account must satisfy to be in the segment on `as_of` (a date or an
     aware datetime; today by default). Raises SegmentError on a malformed segment."""
     as_of = _as_date(as_of or timezone.now())
-    if not segment or not segment.get("rules"):
+    if not segment:
         return NOTHING
-    return _group_q(segment, as_of)
+    if not isinstance(segment, dict) or not isinstance(segment.get("rules", []), list):
+        raise SegmentError("The entry conditions could not be read; build them again.")
+    if not segment.get("rules"):
+        return NOTHING
+    return _group_q(segment, as_of, where="", depth=1)
 
 
-def _group_q(group, as_of):
+def _at(where, text):
+    """“Group 2, condition 1: …”: where in the builder the problem is."""
+    return f"{where}: {text[0].lower()}{text[1:]}" if where else text
+
+
+def _group_q(group, as_of, *, where, depth):
     op = group.get("op", "and")
     if op not in OPS:
-        raise SegmentError(f"Combine conditions with “and” or “or”, not “{op}”.")
+        raise SegmentError(_at(where, f"Combine conditions with “and” or “or”, not “{op}”."))
+    rules = group.get("rules")
+    if not isinstance(rules, list) or not rules:
+        # An empty "and" group would match every account: never let one through.
+        raise SegmentError(_at(where, "This group is empty: add a condition or remove it."))
     q = Q() if op == "and" else NOTHING
-    for child in group.get("rules") or []:
-        part = _group_q(child, as_of) if "rules" in child else rule_q(child, as_of)
+    for number, child in enumerate(rules, start=1):
+        inside = f"{where}, group {number}" if where else f"Group {number}"
+        if not isinstance(child, dict):
+            raise SegmentError(_at(where, f"Condition {number} could not be read; set it again."))
+        if "rules" in child:
+            if depth >= MAX_DEPTH:
+                raise SegmentError(_at(inside, f"groups nest {MAX_DEPTH - 1} deep at most."))
+            part = _group_q(child, as_of, where=inside, depth=depth + 1)
+        else:
+            try:
+                part = rule_q(child, as_of)
+            except SegmentError as exc:
+                if len(rules) == 1 and not where:
+                    raise
+                condition = f"{where}, condition {number}" if where else f"Condition {number}"
+                raise SegmentError(f"{condition}: {exc}") from None
         q = (q & part) if op == "and" else (q | part)
     return q
 

@@ -19,9 +19,10 @@ UNUSABLE = ("invalid", "bounced", "returned", "disconnected")
 
 
 def contact_point(account, kind):
-    """The debtor's primary usable email address or postal address, or None."""
+    """The debtor's own primary usable email address or postal address (never a third
+    party's, F-3P), or None."""
     return (
-        account.debtor.contact_points.filter(kind=kind)
+        account.debtor.contact_points.filter(kind=kind, relation="")
         .exclude(validity__in=UNUSABLE)
         .order_by("-is_primary", "id")
         .first()

@@ -2,6 +2,7 @@
 campaign become new versions, variants split deterministically, templates say what to
 fix, and only managers of the office reach any of it."""
 
+import json
 from collections import Counter
 from datetime import timedelta
 
@@ -64,7 +65,13 @@ def test_preview_counts_equal_a_direct_count(office_a):
         direct_later = Account.objects.filter(
             balance, placed_at__gte=now - timedelta(days=9)
         ).count()
-    assert counts == {"today": direct_today, "next_days": direct_later, "horizon": 30}
+    assert counts == {
+        "today": direct_today,
+        "next_days": direct_later,
+        "horizon": 30,
+        "without_date": [],
+        "unscored": None,
+    }
     assert (counts["today"], counts["next_days"]) == (2, 3)
 
 
@@ -343,16 +350,16 @@ def test_the_form_builds_a_campaign_and_says_what_to_fix(client, office_a):
         "steps-TOTAL_FORMS": "2",
         "steps-INITIAL_FORMS": "0",
         "name": "Spring",
-        "match": "and",
         "exits": ["paid", "settled"],
     }
     response = client.post(url, base)
     assert "Add at least one entry condition" in response.content.decode()
-    response = client.post(url, {**base, "balance_min": "100"})
+    segment = json.dumps({"op": "and", "rules": [{"field": "balance", "min": "100"}]})
+    response = client.post(url, {**base, "segment": segment})
     assert "Add at least one step" in response.content.decode()
     data = {
         **base,
-        "balance_min": "100",
+        "segment": segment,
         "steps-0-wait_days": "0",
         "steps-0-channels": ["email", "sms"],
         "steps-0-template_email": str(email.pk),

@@ -35,6 +35,7 @@ POST_ONLY = {
     "campaign_resume",
     "dry_run_start",
     "template_preview",
+    "campaign_segment_count",
     "letter_batch_create",
     "letter_returned",
 }
