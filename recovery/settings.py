@@ -235,6 +235,8 @@ CELERY_BEAT_SCHEDULE = {
     "beat-tick": {"task": "recovery.tasks.beat_tick", "schedule": 60.0},
     # Messages left `sending` by a dead worker: looked up at the provider or flagged.
     "reconcile-tick": {"task": "campaigns.tasks.reconcile_tick", "schedule": 300.0},
+    # Erasure requests (EU-GDPR) whose retention has ended: erased once a day.
+    "erasures-tick": {"task": "compliance.tasks.erasures_tick", "schedule": 86400.0},
 }
 
 # --- email, sms, payments -----------------------------------------------------------

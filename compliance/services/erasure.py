@@ -249,11 +249,14 @@ def erasures_due_run(*, today=None):
     many were erased."""
     today = today or timezone.localdate()
     erased = 0
-    waiting = ErasureRequest.objects.filter(status=ErasureRequest.Status.RESTRICTED).exclude(
-        erasable_on__gt=today
-    )
     office_id = tenancy.current_office_id()
-    for request in list(waiting.order_by("id")):
+    with tenancy.office_context(office_id):  # the database's wall needs the office too
+        waiting = list(
+            ErasureRequest.objects.filter(status=ErasureRequest.Status.RESTRICTED)
+            .exclude(erasable_on__gt=today)
+            .order_by("id")
+        )
+    for request in waiting:
         # One transaction per request: one that fails leaves the others done.
         with tenancy.office_context(office_id):
             done = erasure_review(request=request, today=today)

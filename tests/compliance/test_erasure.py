@@ -162,6 +162,28 @@ def test_an_open_dispute_keeps_the_data_until_it_is_resolved(eu):
     assert all(t.status == "done" for t in rows(eu, WorkItem, kind="review"))
 
 
+def test_the_daily_beat_erases_what_is_due(eu, settings):
+    from compliance import tasks
+
+    assert "compliance.tasks.erasures_tick" in {
+        entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()
+    }
+    age(eu)
+    with tenancy.office_context(eu.office.id):
+        dispute = services.dispute_record(
+            account=eu.account,
+            received_via="letter",
+            received_at=NOON - timedelta(days=3),
+            reason="",
+        )
+    ask(eu)
+    with tenancy.office_context(eu.office.id):
+        Dispute.objects.filter(pk=dispute.pk).update(status="resolved")
+    assert tasks.erasures_office.apply(args=[eu.office.id]).get() == 1
+    [request] = rows(eu, ErasureRequest)
+    assert request.status == "erased"
+
+
 def test_the_audit_sees_a_request_recorded_late_only_on_what_is_known_now(eu):
     # Received by letter on the 14th, recorded later: a send on the 15th broke it, but
     # the gate could not know at the time.
