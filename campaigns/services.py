@@ -22,6 +22,7 @@ from campaigns.builder.segments import segment_check, segment_q
 from campaigns.builder.variants import variants_check
 from campaigns.library import step_template_id, template_review
 from campaigns.models import Campaign, Enrollment, MessageTemplate, Step
+from campaigns.rendering import PLACEHOLDER
 from compliance.gate import Attempt, evaluate
 from compliance.models import Dispute, Hold
 from payments.models import PaymentPlan
@@ -225,6 +226,11 @@ def campaign_save(*, campaign=None, spec):
     return campaign
 
 
+def _uses(template, field):
+    text = f"{template.subject or ''}\n{template.body or ''}"
+    return any(name == field for name in PLACEHOLDER.findall(text))
+
+
 def activation_problems(campaign):
     """Sentences that stop a campaign going live (empty when it may)."""
     problems = []
@@ -248,6 +254,12 @@ def activation_problems(campaign):
             )
             for error in review["errors"]:
                 problems.append(f"Step {step.position}, “{template.name}”: {error}")
+            if not campaign.office.public_phone and _uses(template, "office_phone"):
+                problems.append(
+                    f"Step {step.position}, “{template.name}”: the message gives the office's "
+                    "phone number, and none is on file. Add it in the office settings, or "
+                    "take {{ office_phone }} out of the template."
+                )
         if "letter" in step.channels and not step_template_id(step, "letter"):
             problems.append(f"Step {step.position}: choose a letter template.")
         if problem := variants_check(step.variants):

@@ -274,6 +274,27 @@ def test_the_starter_set_is_kind_bilingual_and_passes_every_check(office_a):
         assert set(MessageTemplate.objects.values_list("language", flat=True)) == {"en", "es"}
 
 
+def test_a_campaign_that_gives_a_missing_office_phone_is_not_activated(office_a):
+    """ "Call us at ." is what a debtor would read: the manager is told to add the number."""
+    office_a.public_phone = ""
+    office_a.save()
+    friendly = reminder_template(office_a)  # "... call us at {{ office_phone }}."
+    campaign = campaign_create(
+        office_a,
+        steps=[{"wait_days": 0, "channels": ["email"], "templates": {"email": friendly.pk}}],
+    )
+    with tenancy.office_context(office_a.id):
+        with pytest.raises(ValidationError) as refused:
+            services.campaign_activate(campaign=campaign)
+        assert "phone number, and none is on file" in str(refused.value)
+        assert Campaign.objects.get(pk=campaign.pk).status == "draft"
+    office_a.public_phone = "(800) 555-0199"
+    office_a.save()
+    with tenancy.office_context(office_a.id):
+        campaign = Campaign.objects.get(pk=campaign.pk)
+        assert services.campaign_activate(campaign=campaign).status == "active"
+
+
 def test_office_create_gives_a_new_office_the_starter_set(db):
     from recovery.services import office_create
 

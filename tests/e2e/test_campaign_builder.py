@@ -14,7 +14,9 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 def test_manager_builds_previews_and_activates_a_campaign(page, live_server, screenshot):
-    office = OfficeFactory(name="Harbor Recovery Partners", slug="harbor-cmp-e2e")
+    office = OfficeFactory(
+        name="Harbor Recovery Partners", slug="harbor-cmp-e2e", public_phone="(212) 555-0142"
+    )
     manager = MembershipFactory(office=office, role="manager", user__full_name="Mia Manager")
     starter_templates_create(office=office)
     debtor = DebtorFactory(office=office, first_name="Rosa", last_name="Delgado", language="es")
