@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Account
+from compliance.services.dates import day_start
 from payments.models import Payment, Source
 from payments.services.apply import payment_reverse, payment_succeeded
 from payments.services.checkout import parse_amount
@@ -93,8 +94,13 @@ def payment_record_offline(
         direction={str(k): str(v) for k, v in (direction or {}).items()},
         recorded_by=actor,
     )
-    received_at = timezone.make_aware(
-        timezone.datetime.combine(received_on, timezone.datetime.min.time())
+    # Today: the moment it is recorded. An earlier day: that day's start in the office's
+    # zone (the hour is rarely known), not midnight UTC, which is the evening before in
+    # the Americas and would put the payment in the wrong day's figures.
+    received_at = (
+        timezone.now()
+        if received_on == today
+        else day_start(office=account.office, day=received_on)
     )
     return payment_succeeded(payment=payment, received_at=received_at, actor=actor)
 
