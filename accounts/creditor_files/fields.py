@@ -11,6 +11,7 @@ from accounts.imports.parsers import (
     parse_date,
     parse_money,
     parse_phone,
+    parse_ssn_last4,
     parse_state,
     parse_zip,
     text_parser,
@@ -101,6 +102,27 @@ DEBTOR_ID = Field(
     identifier_parser(60),
     ("customer id", "customer number", "cust id", "debtor id", "member id", "patient id"),
 )
+# A vendor's scrub may name the person instead of the account: last name, date of birth
+# and SSN last 4 together, matched through the same blind index as placements.
+IDENTITY = (
+    Field("last_name", "Last name", REF, text_parser(100), ("last name", "surname", "lname")),
+    Field(
+        "date_of_birth",
+        "Date of birth",
+        REF,
+        parse_date,
+        ("date of birth", "dob", "birth date", "birthdate"),
+    ),
+    Field(
+        "ssn_last4",
+        "SSN (last 4)",
+        REF,
+        parse_ssn_last4,
+        ("ssn", "ssn last 4", "ssn4", "last 4 ssn", "social security number"),
+    ),
+)
+IDENTITY_KEYS = tuple(f.key for f in IDENTITY)
+
 VENDOR = Field(
     "vendor",
     "Vendor",
@@ -157,6 +179,7 @@ FIELDS = {
         CREDITOR_REF,
         OFFICE_REF,
         DEBTOR_ID,
+        *IDENTITY,
         Field(
             "result",
             "Result",
@@ -267,10 +290,16 @@ REQUIRED = {
 def mapping_problems(kind, mapping):
     """What the file lacks, as messages for a person (the columns are found by name)."""
     problems = []
-    if not set(REFERENCE_KEYS) & set(mapping):
+    by_person = kind == "scrub" and set(IDENTITY_KEYS) <= set(mapping)
+    if not set(REFERENCE_KEYS) & set(mapping) and not by_person:
         problems.append(
             "The file needs a column with the creditor's account number (e.g. “Account "
-            "Number”), our reference (“Office Reference”) or the customer ID."
+            "Number”), our reference (“Office Reference”) or the customer ID"
+            + (
+                "; or, to find people, all of “Last Name”, “Date of Birth” and “SSN”."
+                if kind == "scrub"
+                else "."
+            )
         )
     for key, what in REQUIRED[kind].items():
         if key not in mapping:
@@ -284,7 +313,14 @@ def mapping_problems(kind, mapping):
 def row_rules(kind, v, failed, problem, today):
     """The rules that span cells of one row. `problem(key, message)` records one."""
     if not set(REFERENCE_KEYS) & (set(v) | failed):
-        problem("creditor_reference", "Say which account this row is about (account number).")
+        if kind != "scrub":
+            problem("creditor_reference", "Say which account this row is about (account number).")
+        elif not set(IDENTITY_KEYS) & failed and not set(IDENTITY_KEYS) <= set(v):
+            problem(
+                "creditor_reference",
+                "Say who this row is about: the account number, or the last name, date of "
+                "birth and SSN (last 4) together.",
+            )
     for key, what in REQUIRED[kind].items():
         if key not in v and key not in failed:
             problem(key, f"{what[0].upper()}{what[1:]} is missing.")

@@ -19,7 +19,13 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.creditor_files.fields import FIELDS, mapping_guess, mapping_problems, row_rules
+from accounts.creditor_files.fields import (
+    FIELDS,
+    REFERENCE_KEYS,
+    mapping_guess,
+    mapping_problems,
+    row_rules,
+)
 from accounts.creditor_files.models import CreditorFile
 from accounts.imports.parsers import CellError
 from accounts.imports.reader import FileProblem, cell_text, document_sheet, sheet_open
@@ -28,10 +34,11 @@ from accounts.imports.services import CONTENT_TYPES
 from accounts.imports.validation import Problem, Row, office_today
 from accounts.models import Account, AccountStatus
 from accounts.services import account_recall
-from debtors.models import Circumstance, ContactPoint, DebtorReference, Source
+from debtors.models import Circumstance, ContactPoint, Debtor, DebtorReference, Source
 from debtors.services import contact_point_build
 from payments.services.direct import payment_direct_report
 from recovery import tenancy
+from recovery.crypto import blind_index
 from recovery.models import Document
 
 CHUNK_ROWS = 500
@@ -204,10 +211,28 @@ def _resolve(cfile, rows):
             creditor=cfile.creditor, reference__in=wanted["creditor_debtor_id"]
         ).select_related("debtor")
     }
+    people = _people(cfile, [r for r in rows if r.ok and not set(REFERENCE_KEYS) & set(r.values)])
     for row in rows:
         if not row.ok:
             continue
         v = row.values
+        if not set(REFERENCE_KEYS) & set(v):  # a scrub row naming the person
+            found = people.get(_person_key(v), [])
+            if len(found) == 1:
+                row.account, row.debtor = None, found[0]
+            else:
+                row.problems.append(
+                    Problem(
+                        row.line,
+                        _column(cfile, "last_name"),
+                        f"No customer of {cfile.creditor.name} placed with us has this last "
+                        "name, date of birth and SSN."
+                        if not found
+                        else f"{len(found)} people placed with us share this last name, date "
+                        "of birth and SSN: add the account number to say which.",
+                    )
+                )
+            continue
         if "creditor_reference" in v:
             key, found = "creditor_reference", by_creditor_ref.get(v["creditor_reference"])
         elif "office_reference" in v:
@@ -227,6 +252,26 @@ def _resolve(cfile, rows):
             row.account, row.debtor = found, found.debtor
         else:
             row.account, row.debtor = None, found
+
+
+def _person_key(v):
+    return blind_index(v["last_name"], v["date_of_birth"].isoformat(), v["ssn_last4"])
+
+
+def _people(cfile, rows):
+    """{blind index: [debtors]} for rows naming a person (last name, date of birth, SSN
+    last 4), among the debtors with an account of this creditor: one query."""
+    keys = {_person_key(r.values) for r in rows}
+    if not keys:
+        return {}
+    found = {}
+    debtors = Debtor.objects.filter(
+        match_bidx__in=keys,
+        pk__in=Account.objects.filter(creditor=cfile.creditor).values("debtor_id"),
+    )
+    for debtor in debtors:
+        found.setdefault(debtor.match_bidx, []).append(debtor)
+    return found
 
 
 class _Applier:

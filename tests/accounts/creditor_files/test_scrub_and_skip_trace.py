@@ -5,11 +5,12 @@ import zoneinfo
 from datetime import date, datetime, time
 
 import pytest
+from django.core.exceptions import ValidationError
 
 from debtors.models import Circumstance, ContactPoint, DebtorReference
 from recovery import tenancy
 from tests.accounts.creditor_files.helpers import file_apply
-from tests.factories import AccountFactory, CreditorFactory
+from tests.factories import AccountFactory, CreditorFactory, DebtorFactory
 
 SCRUB = [
     "Account Number",
@@ -112,6 +113,72 @@ def test_scrub_problems(office_a, creditor, accounts):
     ]
     with tenancy.office_context(office_a.id):
         assert not Circumstance.objects.exists()
+
+
+BY_PERSON = ["Last Name", "Date of Birth", "SSN", "Result", "Date of Death", "Vendor"]
+
+
+def test_a_scrub_without_account_numbers_finds_people_by_name_birth_date_and_ssn(
+    office_a, creditor
+):
+    """Vendors' death and bankruptcy searches often come back keyed by the person."""
+    rosa = DebtorFactory(
+        office=office_a, last_name="Delgado", date_of_birth="1961-02-03", ssn_last4="4321"
+    )
+    account = AccountFactory(office=office_a, creditor=creditor, debtor=rosa)
+    twins = [
+        DebtorFactory(
+            office=office_a, last_name="Kim", date_of_birth="1970-05-05", ssn_last4="1111"
+        )
+        for _ in range(2)
+    ]
+    for twin in twins:
+        AccountFactory(office=office_a, creditor=creditor, debtor=twin)
+    elsewhere = DebtorFactory(
+        office=office_a, last_name="Stone", date_of_birth="1950-01-01", ssn_last4="2222"
+    )
+    AccountFactory(office=office_a, debtor=elsewhere)  # another creditor's customer
+    rows = [
+        ["DELGADO ", "02/03/1961", "4321", "Deceased", "2025-01-15", "Acme Scrub"],
+        ["Kim", "1970-05-05", "1111", "Deceased", "2025-01-15", "Acme Scrub"],
+        ["Stone", "1950-01-01", "2222", "Deceased", "2025-01-15", "Acme Scrub"],
+        ["Delgado", "", "4321", "Deceased", "2025-01-15", "Acme Scrub"],
+    ]
+    cfile = file_apply(office_a, creditor, "scrub", BY_PERSON, rows, mode="valid_only")
+    assert cfile.rows_applied == 1, cfile.errors
+    assert [(e["line"], e["message"]) for e in cfile.errors] == [
+        (
+            3,
+            "2 people placed with us share this last name, date of birth and SSN: add the "
+            "account number to say which.",
+        ),
+        (
+            4,
+            "No customer of Lakeside Bank placed with us has this last name, date of birth "
+            "and SSN.",
+        ),
+        (
+            5,
+            "Say who this row is about: the account number, or the last name, date of birth "
+            "and SSN (last 4) together.",
+        ),
+    ]
+    with tenancy.office_context(office_a.id):
+        [death] = Circumstance.objects.all()
+        assert (death.debtor_id, death.kind) == (rosa.pk, "deceased")
+        assert account.events.filter(summary__icontains="death").exists()
+
+
+def test_a_scrub_file_must_say_whom_each_row_is_about(office_a, creditor, accounts):
+    with pytest.raises(ValidationError) as refused:
+        file_apply(
+            office_a,
+            creditor,
+            "scrub",
+            ["Last Name", "SSN", "Result", "Vendor"],
+            [["Kim", "1", "BK", "A"]],
+        )
+    assert "all of “Last Name”, “Date of Birth” and “SSN”" in str(refused.value)
 
 
 def test_skip_trace_adds_addresses_and_phones_once_with_their_source(office_a, creditor, accounts):
