@@ -285,9 +285,19 @@ class WorkItem(TenantModel):
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.OPEN)
     created_at = models.DateTimeField(default=timezone.now)
     completed_at = models.DateTimeField(null=True, blank=True)
+    # What the task is about, as a stable key ("complaint:12", "plan:40"), so the code
+    # that resolves the thing closes its task without reading the title people see.
+    subject = models.CharField(max_length=60, blank=True, db_default="")
 
     class Meta:
-        indexes = [models.Index(fields=["office", "status", "assignee", "due_at"])]
+        indexes = [
+            models.Index(fields=["office", "status", "assignee", "due_at"]),
+            models.Index(
+                fields=["office", "subject"],
+                name="workitem_subject",
+                condition=~models.Q(subject=""),
+            ),
+        ]
         ordering = ["due_at", "id"]
 
     @property

@@ -27,7 +27,6 @@ def complaint_response_days(source):
 
 
 def complaint_task_title(complaint):
-    # Also how complaint_outcome_record finds the task again (no foreign key on it).
     return f"Respond to complaint #{complaint.pk}: {complaint.get_source_display()}"
 
 
@@ -79,6 +78,7 @@ def complaint_create(
     WorkItem.objects.create(
         kind=WorkItem.Kind.REVIEW,
         title=complaint_task_title(complaint),
+        subject=f"complaint:{complaint.pk}",
         detail=summary[:2000],
         account=accounts[0],
         assignee=created_by,
@@ -107,9 +107,7 @@ def complaint_outcome_record(*, complaint, outcome, root_cause="", recorded_by=N
     complaint.outcome = outcome
     complaint.root_cause = root_cause[:200]
     complaint.save(update_fields=["outcome", "root_cause"])
-    work_items_close(
-        WorkItem.objects.filter(kind=WorkItem.Kind.REVIEW, title=complaint_task_title(complaint))
-    )
+    work_items_close(WorkItem.objects.filter(subject=f"complaint:{complaint.pk}"))
     for account in complaint.accounts.all():
         event_record(
             account=account,

@@ -37,7 +37,6 @@ ERASED = "[erased]"
 
 
 def erasure_task_title(request):
-    # Also how the task is found again when the erasure is done (no foreign key on it).
     return f"Erasure request #{request.pk}: erase when nothing keeps the data"
 
 
@@ -152,9 +151,11 @@ def erasure_review(*, request, actor=None, today=None):
         return request
     title = erasure_task_title(request)
     office = debtor.office
-    if not WorkItem.objects.filter(title=title, status=WorkItem.Status.OPEN).exists():
+    subject = f"erasure:{request.pk}"
+    if not WorkItem.objects.filter(subject=subject, status=WorkItem.Status.OPEN).exists():
         WorkItem.objects.create(
             kind=WorkItem.Kind.REVIEW,
+            subject=subject,
             title=title,
             detail="Kept for: " + "; ".join(kept) + ".",
             account=Account.objects.filter(debtor=debtor).order_by("id").first(),
@@ -200,14 +201,14 @@ def erasure_perform(*, request, actor=None):
     PaymentPlan.objects.filter(account__in=accounts).exclude(note="").update(note=ERASED)
     # Work items' free text (an inbox message quoted, a complaint summary).
     WorkItem.objects.filter(account__in=accounts).exclude(detail="").exclude(
-        title=erasure_task_title(request)
+        subject=f"erasure:{request.pk}"
     ).update(detail=ERASED)
     _documents_erase(accounts)
     request.status = ErasureRequest.Status.ERASED
     request.erased_at = timezone.now()
     request.kept_for = []
     request.save(update_fields=["status", "erased_at", "kept_for"])
-    work_items_close(WorkItem.objects.filter(title=erasure_task_title(request)))
+    work_items_close(WorkItem.objects.filter(subject=f"erasure:{request.pk}"))
     _timeline(
         debtor.pk,
         "Personal data erased (erasure request); the ledger and decisions are kept",

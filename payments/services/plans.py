@@ -186,6 +186,7 @@ def _ask_approval(plan, problems, *, manager):
     WorkItem.objects.create(
         kind=WorkItem.Kind.APPROVAL if manager else WorkItem.Kind.REVIEW,
         account=plan.account,
+        subject=f"plan:{plan.id}",
         title=f"{who} to review plan {plan.id}: {plan.installment_count} × "
         f"{plan.installment_amount} {FREQUENCY_LABEL[plan.frequency]}",
         detail=("Outside policy: " + "; ".join(problems)) if problems else plan.note,
@@ -267,9 +268,9 @@ def plan_approve(*, plan, actor):
 
 
 def _close_review(plan):
-    WorkItem.objects.filter(
-        account=plan.account, status=WorkItem.Status.OPEN, title__contains=f"plan {plan.id}:"
-    ).update(status=WorkItem.Status.DONE, completed_at=timezone.now())
+    WorkItem.objects.filter(subject=f"plan:{plan.id}", status=WorkItem.Status.OPEN).update(
+        status=WorkItem.Status.DONE, completed_at=timezone.now()
+    )
 
 
 @transaction.atomic
