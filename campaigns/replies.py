@@ -20,6 +20,7 @@ from accounts.services import event_record
 from campaigns.tracking import event_once
 from compliance import services as compliance
 from compliance.services.consent import sms_keyword
+from debtors.models import Source
 from recovery.models import WorkItem
 
 # What a reply may be, for a person to confirm (English and Spanish).
@@ -162,7 +163,7 @@ def email_reply_record(*, key, subject, text, message=None, contact_point=None, 
             contact_point=contact_point,
             channel="email",
             kind="opt_out",
-            source="email_reply",
+            source=Source.EMAIL_REPLY,
             method="email reply asking to stop",
             effective_from=at,
         )

@@ -347,7 +347,7 @@ class _Applier:
             kind=kind,
             # A bankruptcy is a court record the vendor found; the rest come from the
             # vendor's database searches (death master file, DMDC).
-            source=Source.COURT if kind == Circumstance.Kind.BANKRUPTCY else Source.SKIP_TRACE,
+            source=Source.COURT if kind == Circumstance.Kind.BANKRUPTCY else Source.VENDOR,
             effective_from=effective_from,
             effective_to=self._start(ends) if ends else None,
             details=details,

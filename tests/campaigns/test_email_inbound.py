@@ -160,6 +160,7 @@ def test_an_unsubscribe_reply_opts_the_address_out_of_email(client, office_a, te
     with tenancy.office_context(office_a.id):
         opt_out = Consent.objects.get(kind="opt_out")
         assert (opt_out.channel, opt_out.source) == ("email", "email_reply")
+        assert opt_out.get_source_display() == "Email reply"
         assert opt_out.contact_point_id == scene.email.id
         assert "opted out of email" in Event.objects.get(kind="response").summary
         assert WorkItem.objects.filter(kind="inbox").count() == 1

@@ -65,7 +65,7 @@ def test_scrub_results_become_circumstances_with_source_vendor_and_dates(
         assert bk.effective_from == local_midnight(office_a, date(2024, 3, 5))
         assert (dec.kind, dec.source, dec.details) == (
             "deceased",
-            "skip_trace",
+            "vendor",
             {"vendor": "Acme Scrub"},
         )
         assert dec.effective_from == local_midnight(office_a, date(2025, 1, 15))
