@@ -13,8 +13,9 @@ process, so its making is neither timed nor in the peak memory.
 The baseline, in the same run: every row the import wrote (all its tables) is exported,
 then loaded with `COPY FROM` into empty tables made `LIKE` the real ones `INCLUDING ALL`
 (same columns, defaults, checks and indexes; no row-level security, no foreign keys),
-and committed. Peak memory is this process's maximum RSS after the import (Django and
-the ZIP table included), before the baseline runs.
+and committed. Peak memory is this process's maximum RSS after the import (Django
+included), before the baseline runs; the import's child processes (the one reading the
+file ahead, the ZIP-table helper) are reported beside it.
 
 A new office per run on the bench database (default `recovery_bench_import`); its rows
 are deleted afterwards unless `--keep`.
@@ -41,8 +42,8 @@ def _say(line):
     print(line, flush=True)
 
 
-def _rss_mb():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def _rss_mb(who=resource.RUSAGE_SELF):
+    return resource.getrusage(who).ru_maxrss / 1024
 
 
 def make_file(path, rows, seed):
@@ -184,14 +185,20 @@ def main(argv=None):
         size = os.path.getsize(path) / 1e6
         _say(f"[file] {args.rows:,} rows, {size:.0f} MB in {time.perf_counter() - t:.1f}s")
         office, creditor, user = _scene(time.strftime("%Y%m%d-%H%M%S"))
+        maker_peak = _rss_mb(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
         pi = run_import(office, creditor, user, path)
         seconds = time.perf_counter() - started
         peak = _rss_mb()
+        # The import's children: the process reading the file ahead, the ZIP-table helper.
+        child_peak = _rss_mb(resource.RUSAGE_CHILDREN)
+        child_text = f"{child_peak:.0f} MB" if child_peak > maker_peak else "≤ the file maker's"
         _say(
             f"[import] {pi.status} in {seconds:.1f}s: read {pi.rows_read:,}, imported "
             f"{pi.rows_imported:,}, rejected {pi.rows_rejected:,}, debtors created "
-            f"{pi.debtors_created:,}, matched {pi.debtors_matched:,}; peak rss {peak:.0f} MB"
+            f"{pi.debtors_created:,}, matched {pi.debtors_matched:,}; peak rss {peak:.0f} MB "
+            f"(its children {child_text}; the file maker {maker_peak:.0f} MB); "
+            f"load {os.getloadavg()[0]:.1f}"
         )
         if pi.status != "done":
             _say(f"[import] FAILED: {pi.failure or pi.errors[:3]}")

@@ -12,23 +12,27 @@ nothing behind. The unique keys (account number per creditor, customer id per cr
 contact point per debtor) stay the last word on duplicates. What the rows say is decided
 in `writer` (account fields, which contact points a row gives) and `matching` (which
 debtor), shared with the ORM writer, so both write the same thing; the tests compare them.
+
+What needs no database — blind indexes, encryption, phone types and time zones — is
+done per row by `RowPreparer`, in the process reading the file ahead (`ahead`) when
+there is one, so this process mostly hands rows to PostgreSQL. Foreign keys are checked
+statement by statement while it writes, not all at commit.
 """
 
 from collections import defaultdict
+from typing import NamedTuple
 
-import phonenumbers
 from django.utils import timezone
-from phonenumbers import timezone as phone_timezone
 
+from accounts.imports.facts import phone_facts, zip_facts
+from accounts.imports.lookups import rows_by_keys
+from accounts.imports.matching import BlindIndexes, debtor_from_row, row_keys
 from accounts.imports.models import PlacementMatch
 from accounts.imports.writer import ChunkCounts, ChunkWriter, contact_point_specs
 from accounts.models import Account
 from accounts.services import OPENING_TABLES, account_open_staged
 from accounts.staging import Staging
 from debtors.models import ContactPoint, Source
-from debtors.services import phone_type_of
-from debtors.timezones import _MAX_MEANINGFUL_ZONES as MAX_MEANINGFUL_ZONES
-from debtors.timezones import candidate_zones
 from recovery.crypto import encrypt
 
 BATCH = 2000
@@ -50,15 +54,6 @@ TABLES = {
     )),
     **OPENING_TABLES,
 }  # fmt: skip
-_PHONE_TYPES = {
-    phonenumbers.PhoneNumberType.MOBILE: ContactPoint.PhoneType.MOBILE.value,
-    phonenumbers.PhoneNumberType.FIXED_LINE: ContactPoint.PhoneType.LANDLINE.value,
-    phonenumbers.PhoneNumberType.VOIP: ContactPoint.PhoneType.VOIP.value,
-}
-
-
-def _json_list(items):
-    return "[" + ", ".join(f'"{x}"' for x in items) + "]"
 
 
 class _Facts(dict):
@@ -77,34 +72,79 @@ class _Facts(dict):
         return value
 
 
-def _phone_facts(e164):
-    """(phone type, zones as JSON, zone source) of an E.164 number, as
-    `contact_point_build` derives them (`phone_type_of`, `candidate_zones`) but with one
-    type lookup instead of three parses and two lookups (the costliest step of an
-    import). North American numbers only; others take the app's own functions."""
-    if not (e164.startswith("+1") and e164[2:].isdigit()):
-        zones, source = candidate_zones(kind=PHONE, value=e164)
-        return phone_type_of(e164), _json_list(zones), source
-    number = phonenumbers.PhoneNumber(country_code=1, national_number=int(e164[2:]))
-    ntype = phonenumbers.number_type(number)
-    kind = _PHONE_TYPES.get(ntype, ContactPoint.PhoneType.UNKNOWN.value)
-    # phonenumbers.timezone.time_zones_for_number, with the type already known.
-    if ntype == phonenumbers.PhoneNumberType.UNKNOWN:
-        zones = []
-    elif not phonenumbers.is_number_type_geographical(ntype, 1):
-        zones = list(phone_timezone._country_level_time_zones_for_number(number))
-    else:
-        zones = list(phone_timezone.time_zones_for_geographical_number(number))
-    # debtors.timezones.zones_for_phone: an unknown or too-wide answer says nothing.
-    zones = [z for z in zones if z != phone_timezone.UNKNOWN_TIMEZONE]
-    if not zones or len(zones) > MAX_MEANINGFUL_ZONES:
-        return kind, "[]", "unknown"
-    return kind, _json_list(sorted(zones)), "area_code"
+class Prepared(NamedTuple):
+    """What a good row will write that the database has no say in (a tuple: it travels
+    from the process reading the file cheaply)."""
+
+    keys: object  # matching._Keys
+    # Debtor columns from "kind" to "language" (TABLES order), should the row create one.
+    debtor: tuple
+    # Contact points: columns from "kind" to "is_work", then "candidate_timezones" and
+    # "timezone_source" (TABLES order; primary, source and time are decided on writing).
+    points: list
 
 
-def _zip_facts(postal_code):
-    zones, source = candidate_zones(kind=ADDRESS, postal_code=postal_code)
-    return _json_list(zones), source
+class RowPreparer:
+    """Prepares good rows for `CopyChunkWriter`: blind indexes, the new debtor's columns
+    (date of birth and SSN last 4 encrypted), contact points with their phone types and
+    time zones. The costly, per-row, database-free part of writing a row: it runs in the
+    child process that reads the file (`ahead`) when there is one. Remembers values for
+    one import, bounded."""
+
+    def __init__(self, office_id):
+        self.office_id = office_id
+        self.bidx = BlindIndexes()
+        self.phones = _Facts(phone_facts)
+        self.zips = _Facts(zip_facts)
+        # Equal dates of birth (SSN last-4s) of one import share a ciphertext: their
+        # blind indexes are equal anyway, so this tells a reader of the table nothing new.
+        self.ciphers = _Facts(encrypt)
+
+    def __call__(self, row):
+        v = row.values
+        d = debtor_from_row(v, office_id=self.office_id, bidx=self.bidx, model=_DebtorFields)
+        debtor = (
+            d.kind, d.first_name, d.middle_name, d.last_name, d.business_name,
+            self.ciphers[d.date_of_birth] if d.date_of_birth else "",
+            self.ciphers[d.ssn_last4] if d.ssn_last4 else "",
+            d.dob_bidx, d.ssn_last4_bidx, d.last_name_bidx, d.match_bidx, d.language,
+        )  # fmt: skip
+        points = []
+        for kind, f in contact_point_specs(v):
+            kind = kind.value
+            if kind == ADDRESS:
+                parts = [f["line1"], f["line2"], f["city"],
+                         f"{f['state']} {f['postal_code']}".strip()]  # fmt: skip
+                zones, zone_source = self.zips[f["postal_code"]]
+                points.append(
+                    (kind, ", ".join(p for p in parts if p), "", f["line1"], f["line2"],
+                     f["city"], f["state"], f["postal_code"], False, zones, zone_source)
+                )  # fmt: skip
+            elif kind == PHONE:
+                phone_type, zones, zone_source = self.phones[f["value"]]
+                points.append((kind, f["value"], phone_type, "", "", "", "", "",
+                               f["is_work"], zones, zone_source))  # fmt: skip
+            else:
+                points.append((kind, f["value"], "", "", "", "", "", "", False, "[]", "unknown"))
+        row.prepared = Prepared(keys=row_keys(v, self.bidx), debtor=debtor, points=points)
+        return row
+
+
+class _DebtorFields:
+    """A new debtor's fields without a model instance (see `matching.debtor_from_row`)."""
+
+    def __init__(self, **fields):
+        self.__dict__.update(fields)
+
+
+class _NewDebtor:
+    """A debtor a row creates, until it is written: its id, and its prepared columns."""
+
+    __slots__ = ("pk", "columns")
+
+    def __init__(self, row):
+        self.pk = None
+        self.columns = row.prepared.debtor
 
 
 class CopyChunkWriter(ChunkWriter):
@@ -113,16 +153,24 @@ class CopyChunkWriter(ChunkWriter):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.staging = Staging(TABLES)
-        self.phones = _Facts(_phone_facts)
-        self.zips = _Facts(_zip_facts)
+        self.prepare = RowPreparer(self.office_id)
+        self.matcher.new_debtor = _NewDebtor
+        # Foreign keys checked as each chunk is written rather than all at commit: while
+        # the next chunk is being read ahead, not after it; and PostgreSQL does not have
+        # to queue millions of deferred checks in memory. Back to deferred on closing.
+        self.staging.cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
     def close(self):
+        self.staging.cursor.execute("SET CONSTRAINTS ALL DEFERRED")
         self.staging.close()
 
     def write(self, rows):
         now = timezone.now()
         office_id = self.office_id
-        resolutions = self.matcher.resolve(rows)
+        for row in rows:
+            if row.prepared is None:
+                self.prepare(row)
+        resolutions = self.matcher.resolve(rows, keys=[row.prepared.keys for row in rows])
         new_debtors = [r.debtor for r in resolutions if r.is_new]
         new_refs = [n for n, r in enumerate(resolutions) if r.new_reference]
         points, owners = self._contact_points(rows, resolutions, now)
@@ -138,14 +186,8 @@ class CopyChunkWriter(ChunkWriter):
             debtor.pk = pk
         self.staging.load(
             "debtor",
-            [
-                (d.pk, office_id, d.kind, d.first_name, d.middle_name, d.last_name,
-                 d.business_name, encrypt(d.date_of_birth) if d.date_of_birth else "",
-                 encrypt(d.ssn_last4) if d.ssn_last4 else "", d.dob_bidx, d.ssn_last4_bidx,
-                 d.last_name_bidx, d.match_bidx, d.language, now)
-                for d in new_debtors
-            ],
-        )  # fmt: skip
+            [(d.pk, office_id, *d.columns, now) for d in new_debtors],
+        )
         creditor_id = self.creditor.pk
         references = dict(zip(new_refs, ids["debtorreference"], strict=True))
         self.staging.load(
@@ -208,31 +250,19 @@ class CopyChunkWriter(ChunkWriter):
         """Each row's contact points (tuples in TABLES order after debtor_id), skipping
         ones its debtor already has; and the row index each belongs to."""
         existing = {r.debtor.pk for r in resolutions if not r.is_new and r.debtor.pk}
-        present = set()
-        if existing:
-            present = set(
-                ContactPoint.objects.filter(debtor_id__in=existing).values_list(
-                    "debtor_id", "kind", "value"
-                )
+        present = set(
+            rows_by_keys(
+                ContactPoint, ("debtor_id", "kind", "value"), ("debtor_id",),
+                [(pk,) for pk in existing],
             )
+        )  # fmt: skip
         points, owners, has_primary = [], [], set()
         source = Source.PLACEMENT.value
         for n, (row, r) in enumerate(zip(rows, resolutions, strict=True)):
             # New debtors have no id yet: tell them apart by the instance.
             owner = ("new", id(r.debtor)) if r.is_new or r.debtor.pk is None else r.debtor.pk
-            for kind, f in contact_point_specs(row.values):
-                kind = kind.value
-                if kind == ADDRESS:
-                    parts = [f["line1"], f["line2"], f["city"],
-                             f"{f['state']} {f['postal_code']}".strip()]  # fmt: skip
-                    value = ", ".join(p for p in parts if p)
-                    zones, zone_source = self.zips[f["postal_code"]]
-                    phone_type = ""
-                elif kind == PHONE:
-                    value = f["value"]
-                    phone_type, zones, zone_source = self.phones[value]
-                else:
-                    value, phone_type, zones, zone_source = f["value"], "", "[]", "unknown"
+            for point in row.prepared.points:
+                kind, value = point[0], point[1]
                 key = (owner, kind, value)
                 if key in present:
                     continue
@@ -242,10 +272,6 @@ class CopyChunkWriter(ChunkWriter):
                 if not isinstance(owner, int) and (owner, kind) not in has_primary:
                     primary = True
                     has_primary.add((owner, kind))
-                points.append(
-                    (kind, value, phone_type, f.get("line1", ""), f.get("line2", ""),
-                     f.get("city", ""), f.get("state", ""), f.get("postal_code", ""),
-                     f.get("is_work", False), primary, source, zones, zone_source, now)
-                )  # fmt: skip
+                points.append((*point[:9], primary, source, *point[9:], now))
                 owners.append(n)
         return points, owners

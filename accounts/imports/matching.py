@@ -14,7 +14,9 @@ unsaved, and rows of the same new person share one instance.
 """
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
+from accounts.imports.lookups import rows_by_keys
 from accounts.imports.models import PlacementMatch
 from debtors.models import Debtor, DebtorReference
 from recovery import tenancy
@@ -35,8 +37,7 @@ class Resolution:
     new_reference: str = ""
 
 
-@dataclass(frozen=True)
-class _Keys:
+class _Keys(NamedTuple):  # a tuple: it travels between processes (ahead) cheaply
     ref: str | None
     match: str | None
     name_dob: tuple | None
@@ -73,12 +74,13 @@ def row_keys(values, bidx=None):
     )
 
 
-def debtor_from_row(values, *, office_id, bidx=None):
+def debtor_from_row(values, *, office_id, bidx=None, model=Debtor):
     """An unsaved Debtor carrying the row's identity, blind indexes filled in (exactly as
-    `Debtor.refresh_blind_indexes` fills them)."""
+    `Debtor.refresh_blind_indexes` fills them). `model` may be any class taking the
+    fields as keywords (the COPY writer needs the values, not a model instance)."""
     is_business = bool(values.get("business_name")) and not values.get("last_name")
     dob = values.get("date_of_birth")
-    debtor = Debtor(
+    debtor = model(
         office_id=office_id,
         kind=Debtor.Kind.BUSINESS if is_business else Debtor.Kind.PERSON,
         first_name=values.get("first_name", ""),
@@ -114,39 +116,41 @@ class DebtorMatcher:
         self.creditor = creditor
         self.office_id = tenancy.current_office_id()
         self.bidx = BlindIndexes()
+        # The new debtor of a row that matches no one (a writer may make its own kind).
+        self.new_debtor = lambda row: debtor_from_row(
+            row.values, office_id=self.office_id, bidx=self.bidx
+        )
 
     def _stub(self, debtor_id):
         return Debtor(pk=debtor_id, office_id=self.office_id) if debtor_id else None
 
     def _lookups(self, keys):
-        refs = {k.ref for k in keys if k.ref}
-        by_ref = {}
-        if refs:
-            by_ref = dict(
-                DebtorReference.objects.filter(
-                    creditor=self.creditor, reference__in=refs
-                ).values_list("reference", "debtor_id")
+        """The office's debtors for these keys, by customer id, by identity and by last
+        name + date of birth (the oldest debtor of each), in three queries."""
+        by_ref = dict(
+            rows_by_keys(
+                DebtorReference, ("reference", "debtor_id"), ("reference",),
+                [(k.ref,) for k in keys if k.ref], creditor_id=self.creditor.pk,
             )
+        )  # fmt: skip
         by_match, by_name_dob = {}, {}
-        matches = {k.match for k in keys if k.match}
-        if matches:
-            rows = Debtor.objects.filter(match_bidx__in=matches).order_by("id")
-            for debtor_id, match in rows.values_list("id", "match_bidx"):
-                by_match.setdefault(match, debtor_id)
-        name_dobs = {k.name_dob for k in keys if k.name_dob}
-        if name_dobs:
-            rows = Debtor.objects.filter(
-                last_name_bidx__in={n for n, _ in name_dobs}, dob_bidx__in={d for _, d in name_dobs}
-            ).order_by("id")
-            for debtor_id, *name_dob, ssn in rows.values_list(
-                "id", "last_name_bidx", "dob_bidx", "ssn_last4_bidx"
-            ):
-                by_name_dob.setdefault(tuple(name_dob), (debtor_id, ssn))
+        matches = [(k.match,) for k in keys if k.match]
+        for debtor_id, match in rows_by_keys(
+            Debtor, ("id", "match_bidx"), ("match_bidx",), matches
+        ):
+            by_match.setdefault(match, debtor_id)
+        name_dobs = [k.name_dob for k in keys if k.name_dob]
+        for debtor_id, *name_dob, ssn in rows_by_keys(
+            Debtor, ("id", "last_name_bidx", "dob_bidx", "ssn_last4_bidx"),
+            ("last_name_bidx", "dob_bidx"), name_dobs,
+        ):  # fmt: skip
+            by_name_dob.setdefault(tuple(name_dob), (debtor_id, ssn))
         return by_ref, by_match, by_name_dob
 
-    def resolve(self, rows):
-        """One Resolution per row, in order."""
-        keys = [row_keys(row.values, self.bidx) for row in rows]
+    def resolve(self, rows, keys=None):
+        """One Resolution per row, in order (`keys`: the rows' `row_keys`, when known)."""
+        if keys is None:
+            keys = [row_keys(row.values, self.bidx) for row in rows]
         by_ref, by_match, by_name_dob = self._lookups(keys)
         local_ref, local_match, local_name_dob = {}, {}, {}
         resolutions = []
@@ -167,9 +171,7 @@ class DebtorMatcher:
                 method, reason = Method.UNCERTAIN, _uncertain_reason(k.ssn, record_ssn)
             resolution = Resolution(debtor=debtor, is_new=debtor is None)
             if debtor is None:
-                resolution.debtor = debtor_from_row(
-                    row.values, office_id=self.office_id, bidx=self.bidx
-                )
+                resolution.debtor = self.new_debtor(row)
             else:
                 resolution.method, resolution.reason = method, reason
             if resolution.method == Method.UNCERTAIN:

@@ -16,8 +16,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils import timezone
 
+from accounts.imports.facts import phone_e164
 from accounts.imports.reader import cell_text
-from debtors.services import phone_normalise
 from recovery.models import US_STATES
 
 CENT = Decimal("0.01")
@@ -235,7 +235,7 @@ def parse_phone(value):
     if re.fullmatch(r"\d+\.0+", text):  # a number column exported with its decimals
         text = text.split(".")[0]
     try:
-        return phone_normalise(text)
+        return phone_e164(text)
     except ValidationError as exc:
         raise CellError(" ".join(exc.messages)) from exc
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from django.utils import timezone
 
 from accounts.imports.fields import DATE_FIELDS, FIELDS_BY_KEY, mapping_clean
+from accounts.imports.lookups import rows_by_keys
 from accounts.imports.parsers import CellError, parse_date
 from accounts.imports.reader import cell_text
 from accounts.models import Account
@@ -47,6 +48,8 @@ class Row:
     cells: list
     values: dict
     problems: list = field(default_factory=list)
+    # What a writer prepared of a good row ahead of writing it (copy_writer.RowPreparer).
+    prepared: object = None
 
     @property
     def ok(self):
@@ -205,12 +208,13 @@ class RowChecker:
                 first_line[ref] = row.line
         if not first_line:
             return
-        placed = dict(
-            (ref, (office_ref, pid))
-            for ref, office_ref, pid in Account.objects.filter(
-                creditor=creditor, creditor_reference__in=list(first_line)
-            ).values_list("creditor_reference", "office_reference", "placement_id")
-        )
+        placed = {
+            ref: (office_ref, pid)
+            for ref, office_ref, pid in rows_by_keys(
+                Account, ("creditor_reference", "office_reference", "placement_id"),
+                ("creditor_reference",), [(ref,) for ref in first_line], creditor_id=creditor.pk,
+            )
+        }  # fmt: skip
         for row in rows:
             ref = row.values.get("creditor_reference")
             if ref not in placed or first_line.get(ref) != row.line:
