@@ -4,20 +4,24 @@
    (two workers never claim the same row), ask the compliance gate with `reserve=True`
    (the debtor's caps are taken in the same transaction), and mark each row `blocked`,
    `deferred` (until the instant the gate named) or `sending`. Commit.
-2. Outside it: render and hand each `sending` row to its channel; record `sent` with the
-   provider's id, or `failed`, or — when the provider may or may not have sent it —
-   leave it `sending` for reconciliation: never a blind resend. Before each provider
-   call the office's send budget for the channel is taken (campaigns.ratelimit, shared
-   by every worker through Redis); once it is spent, the channel's remaining rows go
-   back to `planned` for the next round, untouched by the provider.
+2. Outside it: take the batch's send budget per channel in one call (campaigns.ratelimit:
+   the office's and the platform's, shared by every worker through Redis); rows over it
+   go back to `planned` for the next round, untouched by the provider. Render and hand
+   each remaining row to its channel (one provider client per channel per batch).
+3. Record the results together (a fixed number of queries per batch): `sent` with the
+   provider's id, or `failed`, or `planned` again when the provider said nothing went
+   out, or — when the provider may or may not have sent it — left `sending` for
+   reconciliation: never a blind resend.
 
 Every planned message ends sent, deferred, blocked, failed or flagged.
 """
 
 import logging
+from collections import defaultdict
 from types import SimpleNamespace
 
 from django.conf import settings
+from django.db import connection
 from django.utils import timezone
 
 from accounts.models import Event
@@ -30,9 +34,8 @@ from campaigns.models import Message
 from campaigns.tracking import UNUSABLE, contact_point_mark, lower_statuses
 from compliance import windows
 from compliance.content import content_flags
-from compliance.facts import policy_in_force
 from compliance.gate import Attempt, evaluate
-from compliance.models import ContactAttempt
+from compliance.models import ContactAttempt, OfficePolicy
 from compliance.rules import federal
 from debtors.models import ContactPoint, ContactPreference, Source
 from debtors.timezones import debtor_candidate_zones
@@ -83,9 +86,15 @@ def _text(message, index=None):
     return DEFAULT_TEXT[message.channel]
 
 
+# Sends recorded together. Larger is cheaper per message; smaller leaves fewer rows
+# whose outcome is unknown when a worker dies mid-batch (an email then needs a person).
+RECORD_EVERY = 20
+
+
 def dispatch_due(*, office, now=None, limit=200):
     """One pass for the office. Each step is its own transaction (never one around the
-    provider call), so it must not run inside an outer transaction. Returns counts."""
+    provider call), so it must not run inside an outer transaction. Returns counts.
+    The number of queries does not grow with the batch (barring failed sends)."""
     now = now or timezone.now()
     counts = dict.fromkeys(
         ("sent", "deferred", "blocked", "failed", "unknown", "retry", "rate_limited"), 0
@@ -96,6 +105,8 @@ def dispatch_due(*, office, now=None, limit=200):
             .select_related(
                 "account__debtor", "account__creditor", "contact_point", "step__template"
             )  # fmt: skip
+            # Encrypted, and not needed to send: decrypting them cost more than rendering.
+            .defer("account__debtor__date_of_birth", "account__debtor__ssn_last4")
             .filter(
                 status__in=[Message.Status.PLANNED, Message.Status.DEFERRED],
                 due_at__lte=now,
@@ -106,7 +117,8 @@ def dispatch_due(*, office, now=None, limit=200):
         if not claimed:
             return counts
         to_send, events = [], []
-        held = _send_time_hold(claimed, office=office, now=now)
+        book = WindowBook(office=office, debtor_ids={m.debtor_id for m in claimed})
+        held = _send_time_hold(claimed, office=office, now=now, book=book)
         counts["deferred"] += len(held)
         for message in claimed:
             if message.id in held:
@@ -120,6 +132,8 @@ def dispatch_due(*, office, now=None, limit=200):
         gated = [m for m in claimed if m.status != Message.Status.BLOCKED and m.id not in held]
         index = library.TemplateIndex()  # the office's templates, read once per batch
         texts = {m.id: _text(m, index) for m in gated}
+        # A batch has a handful of distinct templates: flag each once.
+        flags = {text: content_flags(" ".join(text)) for text in set(texts.values())}
         attempts = [
             Attempt(
                 account_id=m.account_id,
@@ -127,7 +141,7 @@ def dispatch_due(*, office, now=None, limit=200):
                 at=now,
                 contact_point_id=m.contact_point_id,
                 message_id=m.id,
-                content=content_flags(" ".join(texts[m.id])),
+                content=flags[texts[m.id]],
             )
             for m in gated
         ]
@@ -146,28 +160,40 @@ def dispatch_due(*, office, now=None, limit=200):
                 message.status = Message.Status.SENDING
                 message.sending_at = now
                 to_send.append((message, outcome))
-        Message.objects.bulk_update(
-            claimed, ["status", "due_at", "sending_at", "send_time_at", "send_time_reason"]
-        )
+        _rows_set(claimed, ["status", "due_at", "sending_at", "send_time_at", "send_time_reason"])
         Event.objects.bulk_create(events)
-    rates, spent = {}, set()
-    for message, outcome in to_send:
-        channel = message.channel
-        if channel == "letter":
-            counts[_queue_letter(message, outcome, texts[message.id], office, now)] += 1
-            continue
-        if channel not in rates:
-            with tenancy.office_context(office.id):
-                rates[channel] = ratelimit.office_rate(office_id=office.id, channel=channel)
-        if channel in spent or not ratelimit.take(
-            office_id=office.id, channel=channel, rate=rates[channel]
-        ):
-            # Over the budget: stop this channel for the batch; the next round sends it.
-            spent.add(channel)
-            _release(message, outcome)
-            counts["rate_limited"] += 1
-            continue
-        counts[_send(message, outcome, texts[message.id], office, now)] += 1
+        # What the sends need, read once for the batch (still before any provider call).
+        channels = {m.channel for m, _ in to_send} - {"letter"}
+        budgets = {c: ratelimit.office_budgets(office_id=office.id, channel=c) for c in channels}
+        senders = {c: CHANNELS[c].sender(office_id=office.id) for c in channels}
+    letters_due = [(m, o) for m, o in to_send if m.channel == "letter"]
+    for message, outcome in letters_due:
+        counts[_queue_letter(message, outcome, texts[message.id], office, now)] += 1
+    allowed, over = [], []
+    for channel in sorted(channels):
+        rows = [(m, o) for m, o in to_send if m.channel == channel]
+        granted = ratelimit.take_many(office_id=office.id, channel=channel,
+                                      budgets=budgets[channel], count=len(rows))  # fmt: skip
+        # Over the budget: the rest wait, untouched by the provider, for the next round.
+        allowed += rows[:granted]
+        over += rows[granted:]
+    if over:
+        _release(over, office_id=office.id)
+        counts["rate_limited"] += len(over)
+    try:
+        for start in range(0, len(allowed), RECORD_EVERY):
+            results = []
+            try:
+                _send_all(allowed[start : start + RECORD_EVERY], texts=texts, senders=senders,
+                          office=office, now=now, book=book, results=results)  # fmt: skip
+            finally:
+                # Recorded a few at a time, once their calls are over; a worker killed
+                # before this leaves those rows `sending`, which reconciliation looks up
+                # (never a resend): at most RECORD_EVERY of them.
+                _record(results, office=office, now=now, counts=counts)
+    finally:
+        for sender in senders.values():
+            sender.close()
     return counts
 
 
@@ -179,22 +205,45 @@ def _queue_letter(message, outcome, text, office, now):
     except Exception:
         # Nothing was queued (one transaction): free the slot and try on a later pass.
         logger.exception("letter not queued; retried", extra={"message_id": message.pk})
-        _release(message, outcome)
+        _release([(message, outcome)], office_id=message.office_id)
         return "retry"
     return "sent"
 
 
-def _release(message, outcome):
-    """Give back a row taken for sending that never reached the provider: its cap slot
-    is freed and it is `planned` again, due as before."""
-    with tenancy.office_context(message.office_id):
-        ContactAttempt.objects.filter(decision_id=outcome.decision_id).delete()
-        Message.objects.filter(pk=message.pk, status=Message.Status.SENDING).update(
-            status=Message.Status.PLANNED, sending_at=None
+def _rows_set(messages, fields):
+    """Write `fields` of many rows in one UPDATE … FROM (VALUES …), whatever their
+    values. (Django's bulk_update builds a CASE per row and field: more CPU than all
+    the rest of a batch.) Needs the office in context."""
+    if not messages:
+        return
+    columns = [Message._meta.get_field(name) for name in fields]
+    params, rows = [], []
+    for message in messages:
+        rows.append("(" + ", ".join(["%s"] * (1 + len(columns))) + ")")
+        params.append(message.pk)
+        params += [c.get_db_prep_save(getattr(message, c.attname), connection) for c in columns]
+    names = ", ".join(c.column for c in columns)
+    sets = ", ".join(f"{c.column} = v.{c.column}::{c.db_type(connection)}" for c in columns)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Message._meta.db_table} AS m SET {sets} "  # noqa: S608 (our own names)
+            f"FROM (VALUES {', '.join(rows)}) AS v(id, {names}) "
+            "WHERE m.id = v.id::bigint AND m.office_id = %s",
+            [*params, messages[0].office_id],
         )
 
 
-def _send_time_hold(claimed, *, office, now):
+def _release(rows, *, office_id):
+    """Give back rows taken for sending that never reached the provider: their cap
+    slots are freed and they are `planned` again, due as before."""
+    with tenancy.office_context(office_id):
+        ContactAttempt.objects.filter(decision_id__in=[o.decision_id for _, o in rows]).delete()
+        Message.objects.filter(
+            pk__in=[m.pk for m, _ in rows], status=Message.Status.SENDING
+        ).update(status=Message.Status.PLANNED, sending_at=None)
+
+
+def _send_time_hold(claimed, *, office, now, book):
     """Choose once, for each row not chosen yet, whether to hold it for the debtor's
     best hour (campaigns.sendtime); held rows become `deferred` to that hour. Returns
     the ids of the rows held."""
@@ -211,9 +260,7 @@ def _send_time_hold(claimed, *, office, now):
             slots.get(message.debtor_id),
             now=now,
             due_at=message.due_at,
-            allowed=lambda at, m=message: (
-                window_end(office=office, debtor_id=m.debtor_id, at=at) is not None
-            ),
+            allowed=lambda at, m=message: book.end(m.debtor_id, at) is not None,
         )
         message.send_time_reason = reason[:200]
         if when is not None:
@@ -236,20 +283,41 @@ def _unusable(message):
     return None
 
 
-def window_end(*, office, debtor_id, at):
-    """The end of the debtor's allowed window that `at` is in (the same zones, hours
-    and inconvenient times the gate's F-TIME and F-PREF rules use), or None."""
-    points = ContactPoint.objects.filter(debtor_id=debtor_id)
-    zones = debtor_candidate_zones(points)
-    policy = policy_in_force(office, at)
-    window = federal.window_for(SimpleNamespace(office=office, policy=policy))
-    prefs = ContactPreference.objects.filter(debtor_id=debtor_id, effective_from__lte=at)
-    prefs = [p for p in prefs if p.effective_to is None or p.effective_to > at]
-    quiet = federal.quiet_spans(SimpleNamespace(preferences=prefs))
-    for start, end in windows.allowed_intervals(zones, at, window=window, quiet=quiet):
-        if start <= at < end:
-            return end
-    return None
+class WindowBook:
+    """The debtors' allowed windows (the same zones, hours and inconvenient times the
+    gate's F-TIME and F-PREF rules use), read for a whole batch in a fixed number of
+    queries. Needs the office in context."""
+
+    def __init__(self, *, office, debtor_ids):
+        self.office = office
+        self.points, self.prefs = defaultdict(list), defaultdict(list)
+        # Only what the zones need (the rest is encrypted: decrypting it costs CPU).
+        fields = ("debtor_id", "kind", "timezone_source", "candidate_timezones")
+        for cp in ContactPoint.objects.filter(debtor_id__in=debtor_ids).only(*fields):
+            self.points[cp.debtor_id].append(cp)
+        for pref in ContactPreference.objects.filter(debtor_id__in=debtor_ids):
+            self.prefs[pref.debtor_id].append(pref)
+        # The office's policies, newest first (policy_in_force, for any instant).
+        self.policies = list(OfficePolicy.objects.order_by("-effective_from"))
+
+    def _policy(self, at):
+        for policy in self.policies:
+            if policy.effective_from <= at:
+                return policy
+        return OfficePolicy(office=self.office)
+
+    def end(self, debtor_id, at):
+        """The end of the debtor's allowed window that `at` is in, or None."""
+        zones = debtor_candidate_zones(self.points[debtor_id])
+        policy = self._policy(at)
+        window = federal.window_for(SimpleNamespace(office=self.office, policy=policy))
+        prefs = [p for p in self.prefs[debtor_id] if p.effective_from <= at
+                 and (p.effective_to is None or p.effective_to > at)]  # fmt: skip
+        quiet = federal.quiet_spans(SimpleNamespace(preferences=prefs))
+        for start, end in windows.allowed_intervals(zones, at, window=window, quiet=quiet):
+            if start <= at < end:
+                return end
+        return None
 
 
 def _event(message, kind, at, summary):
@@ -258,58 +326,82 @@ def _event(message, kind, at, summary):
                  summary=summary_fit(summary), data={"message_id": message.id})  # fmt: skip
 
 
-def _send(message, outcome, text, office, now):
-    account = message.account
-    values = rendering.merge_values(account=account, debtor=account.debtor, office=office,
-                                    creditor=account.creditor)  # fmt: skip
-    subject = rendering.render(text[0], values)
-    body = rendering.render(text[1], values, disclosures=outcome.disclosures)
-    channel = CHANNELS[message.channel]
-    valid_until = None
-    if message.channel == "sms":
-        # The text must not wait at the provider past the debtor's window.
-        with tenancy.office_context(message.office_id):
-            valid_until = window_end(office=office, debtor_id=message.debtor_id, at=now)
-    try:
-        provider_id = channel.send(
-            to=message.contact_point.value, subject=subject, body=body,
-            office_id=message.office_id, message_id=message.id, valid_until=valid_until,
-        )  # fmt: skip
-    except TransientError:
-        # Nothing went out: free the cap slot and try again on a later pass.
-        _release(message, outcome)
-        return "retry"
-    except PermanentError as exc:
-        with tenancy.office_context(message.office_id):
-            ContactAttempt.objects.filter(decision_id=outcome.decision_id).delete()
-            Message.objects.filter(pk=message.pk, status=Message.Status.SENDING).update(
-                status=Message.Status.FAILED, error_code=str(getattr(exc, "code", "") or "")
+def _send_all(rows, *, texts, senders, office, now, book, results):
+    """Render and hand each row to its channel, outside any transaction; append
+    (message, outcome, result, detail) to `results` as each call returns, so that what
+    went out is recorded even if a later row raises."""
+    for message, outcome in rows:
+        account = message.account
+        values = rendering.merge_values(account=account, debtor=account.debtor,
+                                        office=office, creditor=account.creditor)  # fmt: skip
+        text = texts[message.id]
+        subject = rendering.render(text[0], values)
+        body = rendering.render(text[1], values, disclosures=outcome.disclosures)
+        # A text must not wait at the provider past the debtor's window.
+        valid_until = book.end(message.debtor_id, now) if message.channel == "sms" else None
+        try:
+            provider_id = senders[message.channel].send(
+                to=message.contact_point.value, subject=subject, body=body,
+                message_id=message.id, valid_until=valid_until,
+            )  # fmt: skip
+        except TransientError:
+            results.append((message, outcome, "retry", None))
+        except PermanentError as exc:
+            results.append((message, outcome, "failed", exc))
+        except Exception:
+            # The provider may have sent it: leave it `sending` for reconciliation.
+            logger.exception(
+                "send outcome unknown; left for reconciliation",
+                extra={"message_id": message.pk, "channel": message.channel},
             )
-            _event(message, Event.Kind.MESSAGE_BLOCKED, now,
-                   f"{message.channel} failed: {exc}").save()  # fmt: skip
-            effect = getattr(exc, "effect", None)
-            if effect:
-                source = Source.CARRIER if message.channel == "sms" else Source.EMAIL_EVENT
-                contact_point_mark(contact_point=message.contact_point, effect=effect,
-                                   source=source, method=str(exc), at=now,
-                                   message=message)  # fmt: skip
-        return "failed"
-    except Exception:
-        # The provider may have sent it: leave it `sending` for reconciliation.
-        logger.exception(
-            "send outcome unknown; left for reconciliation",
-            extra={"message_id": message.pk, "channel": message.channel},
+            results.append((message, outcome, "unknown", None))
+        else:
+            results.append((message, outcome, "sent", provider_id))
+
+
+def _record(results, *, office, now, counts):
+    """Record a batch's send results in a fixed number of queries (a failed send, rare,
+    costs its own few)."""
+    by_kind = defaultdict(list)
+    for message, outcome, kind, detail in results:
+        by_kind[kind].append((message, outcome, detail))
+        counts[kind] += 1
+    if by_kind["retry"]:
+        # Nothing went out: free the cap slots and try again on a later pass.
+        _release([(m, o) for m, o, _ in by_kind["retry"]], office_id=office.id)
+    for message, outcome, exc in by_kind["failed"]:
+        _fail(message, outcome, exc, now)
+    sent = by_kind["sent"]
+    if not sent:
+        return
+    with tenancy.office_context(office.id):
+        # A status callback may have beaten us here: never move a row back.
+        Message.objects.filter(
+            pk__in=[m.pk for m, _, _ in sent], status__in=lower_statuses(Message.Status.SENT)
+        ).update(status=Message.Status.SENT, sent_at=now)
+        for message, _, provider_id in sent:
+            message.provider = getattr(CHANNELS[message.channel], "PROVIDER", message.channel)
+            message.provider_message_id = provider_id
+        _rows_set([m for m, _, _ in sent], ["provider", "provider_message_id"])
+        Event.objects.bulk_create(
+            _event(m, Event.Kind.MESSAGE_SENT, now, SENT_SUMMARY[m.channel]) for m, _, _ in sent
         )
-        return "unknown"
-    provider = getattr(channel, "PROVIDER", message.channel)
+
+
+SENT_SUMMARY = {"sms": "SMS sent", "email": "Email sent"}
+
+
+def _fail(message, outcome, exc, now):
     with tenancy.office_context(message.office_id):
-        # A status callback may have beaten us here: never move the row back.
-        earlier = lower_statuses(Message.Status.SENT)
-        Message.objects.filter(pk=message.pk, status__in=earlier).update(
-            status=Message.Status.SENT, sent_at=now, provider=provider
+        ContactAttempt.objects.filter(decision_id=outcome.decision_id).delete()
+        Message.objects.filter(pk=message.pk, status=Message.Status.SENDING).update(
+            status=Message.Status.FAILED, error_code=str(getattr(exc, "code", "") or "")
         )
-        Message.objects.filter(pk=message.pk).update(provider=provider,
-                                                     provider_message_id=provider_id)  # fmt: skip
-        label = "SMS" if message.channel == "sms" else message.channel.title()
-        _event(message, Event.Kind.MESSAGE_SENT, now, f"{label} sent").save()
-    return "sent"
+        _event(message, Event.Kind.MESSAGE_BLOCKED, now,
+               f"{message.channel} failed: {exc}").save()  # fmt: skip
+        effect = getattr(exc, "effect", None)
+        if effect:
+            source = Source.CARRIER if message.channel == "sms" else Source.EMAIL_EVENT
+            contact_point_mark(contact_point=message.contact_point, effect=effect,
+                               source=source, method=str(exc), at=now,
+                               message=message)  # fmt: skip

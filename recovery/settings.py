@@ -258,6 +258,7 @@ ANYMAIL = env.json("ANYMAIL", default={})
 INBOUND_EMAIL_DOMAIN = env.str("INBOUND_EMAIL_DOMAIN", default="")
 # Sends per office and channel, shared by all workers through the cache (Redis); an
 # office's provider credential JSON may set its own "rate_limit". {} = no limit.
+# {"platform": {channel: rate}} caps all offices together on the platform's accounts.
 RATE_LIMITS = env.json("RATE_LIMITS", default={"email": "50/s", "sms": "10/s"})
 
 TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
@@ -265,6 +266,8 @@ TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
 TWILIO_MESSAGING_SERVICE_SID = env.str("TWILIO_MESSAGING_SERVICE_SID", default="")
 # A sender number, used only when no Messaging Service is set.
 TWILIO_FROM_NUMBER = env.str("TWILIO_FROM_NUMBER", default="")
+# A stand-in for Twilio's API host (the dispatch benchmark's fake); unset in production.
+TWILIO_API_BASE_URL = env.str("TWILIO_API_BASE_URL", default="")
 STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
 # Connect: events from offices' connected accounts come to their own endpoint secret.

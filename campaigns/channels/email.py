@@ -9,13 +9,34 @@ import re
 
 from anymail.exceptions import AnymailAPIError, AnymailRecipientsRefused
 from django.conf import settings
-from django.core.mail import EmailMessage
+from django.core.mail import EmailMessage, get_connection
 from django.utils.crypto import constant_time_compare, salted_hmac
 
 from campaigns.channels import PermanentError, TransientError
 
 
-def send(*, to, subject, body, office_id, message_id, valid_until=None):
+class Sender:
+    """A batch's emails over one open ESP connection (one HTTP session, kept alive)
+    instead of a connection per email. `close()` when the batch is done."""
+
+    def __init__(self, *, office_id):
+        self.office_id = office_id
+        self.connection = get_connection()
+        self.connection.open()
+
+    def send(self, *, to, subject, body, message_id, valid_until=None):
+        return send(to=to, subject=subject, body=body, office_id=self.office_id,
+                    message_id=message_id, connection=self.connection)  # fmt: skip
+
+    def close(self):
+        self.connection.close()
+
+
+def sender(*, office_id):
+    return Sender(office_id=office_id)
+
+
+def send(*, to, subject, body, office_id, message_id, valid_until=None, connection=None):
     """Send one email; returns the ESP's message id. (Email has no expiry: `valid_until`
     is for channels that can hold a message back.)"""
     reply_to = reply_address(office_id=office_id, message_id=message_id)
@@ -25,6 +46,7 @@ def send(*, to, subject, body, office_id, message_id, valid_until=None):
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[to],
         reply_to=[reply_to] if reply_to else None,
+        connection=connection,
     )
     # Webhooks come back with these: they find the office and the outbox row.
     email.metadata = {"office_id": str(office_id), "message_id": str(message_id)}
