@@ -17,6 +17,7 @@ REGISTRY = {
     "webhooks": "bench.webhooks",
     "portal": "bench.portal",
     "plan": "bench.plan",
+    "dispatch": "bench.dispatch",
 }
 
 USAGE = f"""usage: python -m bench <name> [options] | all [options]
