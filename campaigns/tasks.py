@@ -3,19 +3,14 @@ call `campaigns.reconcile`)."""
 
 from celery import shared_task
 
-from recovery import tenancy
 from recovery.models import Office
-from recovery.tasks import TenantTask
+from recovery.tasks import TenantTask, each_active_office
 
 
 @shared_task
 def reconcile_tick():
     """Fan out one `reconcile_office` per active office (beat, every few minutes)."""
-    with tenancy.all_offices("reconcile fan-out: one task per office"):
-        office_ids = list(Office.objects.filter(is_active=True).values_list("id", flat=True))
-    for office_id in office_ids:
-        reconcile_office.delay(office_id)
-    return len(office_ids)
+    return each_active_office(reconcile_office, "reconcile fan-out: one task per office")
 
 
 @shared_task(base=TenantTask, atomic=False, acks_late=True)

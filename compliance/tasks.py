@@ -2,19 +2,13 @@
 
 from celery import shared_task
 
-from recovery import tenancy
-from recovery.models import Office
-from recovery.tasks import TenantTask
+from recovery.tasks import TenantTask, each_active_office
 
 
 @shared_task
 def erasures_tick():
     """Fan out one `erasures_office` per active office (beat, daily)."""
-    with tenancy.all_offices("erasure fan-out: one task per office"):
-        office_ids = list(Office.objects.filter(is_active=True).values_list("id", flat=True))
-    for office_id in office_ids:
-        erasures_office.delay(office_id)
-    return len(office_ids)
+    return each_active_office(erasures_office, "erasure fan-out: one task per office")
 
 
 @shared_task(base=TenantTask, atomic=False, acks_late=True)

@@ -37,15 +37,21 @@ class TenantTask(Task):
             return super().__call__(office_id, *args, **kwargs)
 
 
+def each_active_office(task, reason):
+    """Queue `task(office_id)` once per active office (a beat fan-out: the one kind of
+    work that starts across offices). Returns how many were queued."""
+    with tenancy.all_offices(reason):
+        office_ids = list(Office.objects.filter(is_active=True).values_list("id", flat=True))
+    for office_id in office_ids:
+        task.delay(office_id)
+    return len(office_ids)
+
+
 @shared_task
 def beat_tick():
     """Fan out one `office_tick` per active office; record that the clock is alive."""
     cache.set(BEAT_HEARTBEAT_KEY, timezone.now().isoformat(), timeout=None)
-    with tenancy.all_offices("beat fan-out: one task per office"):
-        office_ids = list(Office.objects.filter(is_active=True).values_list("id", flat=True))
-    for office_id in office_ids:
-        office_tick.delay(office_id)
-    return len(office_ids)
+    return each_active_office(office_tick, "beat fan-out: one task per office")
 
 
 @shared_task(base=TenantTask)
