@@ -257,6 +257,10 @@ def parse_ssn_last4(value):
     if text is None:
         return None
     digits = re.sub(r"[\s\-]", "", text)
+    # Files often mask all but the last four: XXX-XX-1234, ***-**-1234, #####1234.
+    masked = re.fullmatch(r"[xX*#]{5}(\d{4})", digits)
+    if masked:
+        return masked.group(1)
     if not digits.isdigit() or len(digits) not in (1, 2, 3, 4, 9):
         raise CellError(f"“{text}” is not an SSN or its last 4 digits.")
     # A full SSN is cut to its last 4 at once: we never keep the rest.

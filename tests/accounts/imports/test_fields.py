@@ -121,10 +121,25 @@ def test_a_phone_excel_turned_into_scientific_notation_is_refused():
 
 
 @pytest.mark.parametrize(
-    ("cell", "last4"), [("123-45-6789", "6789"), ("6789", "6789"), ("42", "0042"), (42, "0042")]
+    ("cell", "last4"),
+    [
+        ("123-45-6789", "6789"),
+        ("6789", "6789"),
+        ("42", "0042"),
+        (42, "0042"),
+        ("XXX-XX-6789", "6789"),
+        ("***-**-6789", "6789"),
+        ("xxxxx6789", "6789"),
+    ],
 )
 def test_ssn_keeps_only_the_last_four_digits(cell, last4):
     assert parsers.parse_ssn_last4(cell) == last4
+
+
+@pytest.mark.parametrize("cell", ["XX-6789", "XXX-XX-67", "ABC-DE-6789", "123-45-678X"])
+def test_a_cell_that_is_not_an_ssn_says_so(cell):
+    with pytest.raises(CellError, match="is not an SSN or its last 4 digits"):
+        parsers.parse_ssn_last4(cell)
 
 
 def test_dates_before_1900_are_not_plausible():
