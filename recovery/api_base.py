@@ -26,7 +26,6 @@ from rest_framework import exceptions, pagination, serializers, status, throttli
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
-from rest_framework.views import exception_handler as drf_exception_handler
 
 from recovery.api_auth import ApiKeyAuthentication
 from recovery.models import IdempotencyRecord
@@ -84,6 +83,11 @@ def api_exception_handler(exc, context):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
+    # Imported here: DRF's views read the settings that name this module's classes, so
+    # importing them while this module loads (a command that reaches the API code before
+    # any URLconf) was a circular import.
+    from rest_framework.views import exception_handler as drf_exception_handler
+
     response = drf_exception_handler(exc, context)
     if response is None:
         return None

@@ -119,3 +119,34 @@ def test_seeded_agency_accounts_have_their_validation_notice(db):
     with tenancy.office_context(harbor.id):
         placed = Account.objects.exclude(status="new").count()
         assert ValidationNotice.objects.count() == placed > 0
+
+
+def test_drf_settings_resolve_before_any_view_is_imported():
+    """Every management command runs DRF's pagination check, which imports the classes
+    the settings name (recovery.api_base); when that check ran before the URL check had
+    imported DRF's views, api_base's own import of those views read the same settings
+    and hit the half-loaded module: "could not import recovery.api_base.ApiKeyRateThrottle"
+    (which check runs first varies from one install to the next). Only a fresh process,
+    with nothing imported yet, shows it."""
+    import os
+    import subprocess
+    import sys
+
+    from django.conf import settings
+
+    code = (
+        "import django; django.setup()\n"
+        "from rest_framework.settings import api_settings\n"
+        "print(api_settings.DEFAULT_PAGINATION_CLASS.__name__,"
+        " api_settings.DEFAULT_THROTTLE_CLASSES[0].__name__)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=settings.BASE_DIR,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "recovery.settings"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["ApiCursorPagination", "ApiKeyRateThrottle"]
