@@ -199,9 +199,18 @@ def fake_counts(url):
 
 
 def worker_env(*, database_url, redis_url, fake_url):
+    from django.conf import settings
+
     env = {k: v for k, v in os.environ.items() if k not in ("RECOVERY_TESTING", "DEBUG")}
     env.update({"DJANGO_SETTINGS_MODULE": SETTINGS_MODULE, "DATABASE_URL": database_url,
                 "REDIS_URL": redis_url, "BENCH_FAKE_URL": fake_url})  # fmt: skip
+    # The workers read what this process wrote: the same keys, wherever they came from
+    # (.env, the environment, or a test run's throwaway ones; a fresh CI clone has no .env).
+    env.update(
+        SECRET_KEY=settings.SECRET_KEY,
+        FIELD_ENCRYPTION_KEYS=",".join(settings.FIELD_ENCRYPTION_KEYS),
+        BLIND_INDEX_KEY=settings.BLIND_INDEX_KEY,
+    )
     return env
 
 
