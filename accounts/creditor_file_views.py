@@ -15,6 +15,7 @@ from accounts.creditor_files import outbound, services
 from accounts.creditor_files.fields import FIELDS
 from accounts.creditor_files.models import CreditorFile
 from accounts.import_views import _import_for
+from accounts.imports import progress as import_progress
 from accounts.imports.forms import ACCEPTED, MAX_UPLOAD_BYTES
 from accounts.models import Creditor
 from recovery.access import MANAGERS, office_view
@@ -101,10 +102,26 @@ def _file_for(file_id):
     )
 
 
+def _progress_context(cfile):
+    state = import_progress.progress_get(cfile)
+    return {"cfile": cfile, "progress": state, "percent": import_progress.progress_percent(state)}
+
+
 @office_view(roles=MANAGERS)
 def creditor_file_detail(request, file_id):
     cfile = _file_for(file_id)
-    return render(request, "accounts/creditor_files/detail.html", {"cfile": cfile})
+    return render(request, "accounts/creditor_files/detail.html", _progress_context(cfile))
+
+
+@office_view(roles=MANAGERS)
+def creditor_file_progress(request, file_id):
+    """The live progress card of a file applied in the background (htmx polls it)."""
+    cfile = _file_for(file_id)
+    if cfile.is_finished and request.htmx:
+        response = HttpResponse(status=204)  # done (committed): reload for the results
+        response["HX-Refresh"] = "true"
+        return response
+    return render(request, "accounts/creditor_files/_progress.html", _progress_context(cfile))
 
 
 @office_view(roles=MANAGERS)

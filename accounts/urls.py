@@ -43,6 +43,11 @@ urlpatterns = [
         name="creditor_file_detail",
     ),
     path(
+        "imports/creditor-files/<int:file_id>/progress/",
+        creditor_file_views.creditor_file_progress,
+        name="creditor_file_progress",
+    ),
+    path(
         "imports/creditor-files/<int:file_id>/rejected.csv",
         creditor_file_views.creditor_file_rejected,
         name="creditor_file_rejected",

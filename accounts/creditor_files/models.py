@@ -21,6 +21,8 @@ class CreditorFile(TenantModel):
         VALID_ONLY = "valid_only", "Valid rows only"
 
     class Status(models.TextChoices):
+        QUEUED = "queued", "Waiting for a worker"
+        RUNNING = "running", "Applying"
         DONE = "done", "Applied"
         REJECTED = "rejected", "Nothing applied"
         FAILED = "failed", "Failed"
@@ -36,6 +38,8 @@ class CreditorFile(TenantModel):
     sha256 = models.CharField(max_length=64)
     # {our field key: the file's column header}, guessed from the header names.
     mapping = models.JSONField(default=dict, blank=True)
+    # Counted when the file is stored (a large file is applied in the background).
+    row_estimate = models.PositiveIntegerField(default=0)
     rows_read = models.PositiveIntegerField(default=0)
     rows_applied = models.PositiveIntegerField(default=0)
     # Rows that asked for what was already true (a re-run, an account already recalled).
@@ -55,6 +59,10 @@ class CreditorFile(TenantModel):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["office", "creditor", "created_at"])]
+
+    @property
+    def is_finished(self):
+        return self.status not in (self.Status.QUEUED, self.Status.RUNNING)
 
     def __str__(self):
         return f"{self.get_kind_display()} file {self.pk} ({self.file_name})"

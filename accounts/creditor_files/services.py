@@ -27,6 +27,7 @@ from accounts.creditor_files.fields import (
     row_rules,
 )
 from accounts.creditor_files.models import CreditorFile
+from accounts.imports import progress
 from accounts.imports.parsers import CellError
 from accounts.imports.reader import FileProblem, cell_text, document_sheet, sheet_open
 from accounts.imports.rejected import RejectedRows
@@ -34,6 +35,7 @@ from accounts.imports.services import CONTENT_TYPES
 from accounts.imports.validation import Problem, Row, office_today
 from accounts.models import Account, AccountStatus
 from accounts.services import account_recall
+from accounts.tasks import creditor_file_task
 from debtors.models import Circumstance, ContactPoint, Debtor, DebtorReference, Source
 from debtors.services import contact_point_build
 from payments.services.direct import payment_direct_report
@@ -42,6 +44,7 @@ from recovery.crypto import blind_index
 from recovery.models import Document
 
 CHUNK_ROWS = 500
+INLINE_MAX_ROWS = 2000  # larger files are applied in the background, with progress
 ERRORS_KEPT = 200
 APPLIED, UNCHANGED = "applied", "unchanged"
 
@@ -63,8 +66,8 @@ def creditor_file_apply(*, creditor, kind, upload, mode, user=None):
     for chunk in upload.chunks():
         digest.update(chunk)
     try:
-        with sheet_open(upload, count=False) as sheet:
-            headers, file_format = sheet.headers, sheet.format
+        with sheet_open(upload) as sheet:
+            headers, file_format, estimate = sheet.headers, sheet.format, sheet.estimated_rows
     except FileProblem as exc:
         raise ValidationError(str(exc)) from exc
     mapping = mapping_guess(kind, headers)
@@ -92,10 +95,32 @@ def creditor_file_apply(*, creditor, kind, upload, mode, user=None):
             file_name=name,
             sha256=document.sha256,
             mapping=mapping,
+            row_estimate=estimate,
             created_by=user,
         )
-        _run(cfile)
+        if estimate <= INLINE_MAX_ROWS:
+            _run(cfile)
+            return cfile
+        cfile.status = CreditorFile.Status.QUEUED
+        cfile.save(update_fields=["status"])
+        progress.progress_set(cfile, phase="queued")
+        office_id, file_id = cfile.office_id, cfile.pk
+        transaction.on_commit(lambda: creditor_file_task.delay(office_id, file_id))
     return cfile
+
+
+def creditor_file_run(*, office_id, file_id):
+    """Apply a queued file (the background task). Idempotent: a finished file is
+    returned as it is, so a redelivered task does nothing."""
+    with tenancy.office_context(office_id):
+        cfile = (
+            CreditorFile.objects.select_for_update(of=("self",))
+            .select_related("creditor", "document", "created_by")
+            .get(pk=file_id)
+        )
+        if not cfile.is_finished:
+            _run(cfile)
+        return cfile
 
 
 def _run(cfile):
@@ -106,6 +131,7 @@ def _run(cfile):
         with transaction.atomic():
             with document_sheet(cfile.document) as sheet:
                 for chunk in _chunks(_checked_rows(cfile, sheet), CHUNK_ROWS):
+                    _progress(cfile, "importing")
                     _resolve(cfile, chunk)
                     for row in chunk:
                         cfile.rows_read += 1
@@ -137,6 +163,17 @@ def _run(cfile):
         )
     rejected.close()
     cfile.save()
+    _progress(cfile, "done")
+
+
+def _progress(cfile, phase):
+    progress.progress_set(
+        cfile,
+        phase=phase,
+        read=cfile.rows_read,
+        imported=cfile.rows_applied + cfile.rows_unchanged,
+        rejected=cfile.rows_rejected,
+    )
 
 
 def _headers(cfile):

@@ -96,3 +96,68 @@ def test_another_offices_file_and_creditor_are_404(client, office_a, office_b, c
     base = f"/o/{office_b.slug}/accounts"
     assert client.get(f"{base}/imports/creditor-files/{cfile.pk}/").status_code == 404
     assert client.get(f"{base}/creditors/{creditor.pk}/close-return/").status_code == 404
+
+
+@pytest.fixture
+def eager_celery(settings):
+    from recovery.celery import app
+
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = False
+
+
+def test_a_large_file_is_applied_in_the_background_with_live_progress(
+    client,
+    office_a,
+    creditor,
+    manager,
+    monkeypatch,
+    eager_celery,
+    django_capture_on_commit_callbacks,
+):
+    from accounts.creditor_files import services
+    from accounts.imports import progress
+
+    monkeypatch.setattr(services, "INLINE_MAX_ROWS", 2)  # "large": more than two rows
+    for n in (1, 2, 3):
+        AccountFactory(office=office_a, creditor=creditor, creditor_reference=f"V-{n}")
+    rows = [["V-1", "Sold"], ["V-2", "Sold"], ["V-3", "Sold"], ["V-9", "Sold"]]
+    upload = SimpleUploadedFile("recalls.csv", csv_text(["Account", "Reason"], rows).encode())
+    base = f"/o/{office_a.slug}/accounts/imports/creditor-files/"
+    with django_capture_on_commit_callbacks() as queued:
+        response = client.post(
+            f"{base}new/",
+            {"creditor": creditor.pk, "kind": "recall", "file": upload, "mode": "valid_only"},
+        )
+    with tenancy.office_context(office_a.id):
+        cfile = CreditorFile.objects.get()
+        assert cfile.status == "queued" and cfile.row_estimate == 4
+        assert Account.objects.filter(status="recalled").count() == 0  # not yet
+    page = client.get(response["Location"]).content.decode()
+    assert "Waiting for a worker to start" in page and f"{base}{cfile.pk}/progress/" in page
+    assert progress.progress_get(cfile)["phase"] == "queued"
+    assert len(queued) == 1
+    queued[0]()  # the commit hands it to the worker (eager here)
+    with tenancy.office_context(office_a.id):
+        cfile.refresh_from_db()
+        assert (cfile.status, cfile.rows_applied, cfile.rows_rejected) == ("done", 3, 1)
+        assert Account.objects.filter(status="recalled").count() == 3
+    assert progress.progress_get(cfile) == {
+        "phase": "done",
+        "read": 4,
+        "imported": 3,
+        "rejected": 1,
+        "total": 4,
+    }
+    done = client.get(f"{base}{cfile.pk}/progress/", HTTP_HX_REQUEST="true")
+    assert done.status_code == 204 and done["HX-Refresh"] == "true"
+    page = client.get(f"{base}{cfile.pk}/").content.decode()
+    assert "Lakeside Bank has no account V-9 placed with us." in page
+
+
+def test_a_small_file_is_applied_at_once(office_a, creditor):
+    AccountFactory(office=office_a, creditor=creditor, creditor_reference="V-1")
+    cfile = file_apply(office_a, creditor, "recall", ["Account", "Reason"], [["V-1", "Sold"]])
+    assert (cfile.status, cfile.rows_applied) == ("done", 1)

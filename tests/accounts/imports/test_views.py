@@ -181,7 +181,7 @@ def test_large_files_run_in_the_background_with_live_progress(
     assert done.status_code == 204 and done["HX-Refresh"] == "true"
     assert "All 4 accounts imported" in client.get(url(office_a, pi=pi)).text
     assert progress.progress_get(pi)["imported"] == 4
-    cache.delete(progress.progress_key(office_a.id, pi.pk))
+    cache.delete(progress.progress_key(office_a.id, pi.pk, "placementimport"))
 
 
 def test_review_and_split_from_the_import_page(client, office_a, creditor, manager):
