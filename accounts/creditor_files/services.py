@@ -53,10 +53,11 @@ class _RollBack(Exception):
     """Raised inside the file's savepoint to undo every row it applied."""
 
 
-def creditor_file_apply(*, creditor, kind, upload, mode, user=None):
+def creditor_file_apply(*, creditor, kind, upload, mode, user=None, background=True):
     """Store and apply one file for `creditor` in the office in context; returns the
     CreditorFile. Raises ValidationError (nothing stored) for a file that cannot be
-    read or lacks a column it needs."""
+    read or lacks a column it needs. With `background`, a file of more than
+    INLINE_MAX_ROWS rows is queued for a worker instead (status `queued`)."""
     if kind not in CreditorFile.Kind.values:
         raise ValidationError("Choose what kind of file this is.")
     if mode not in CreditorFile.Mode.values:
@@ -98,7 +99,7 @@ def creditor_file_apply(*, creditor, kind, upload, mode, user=None):
             row_estimate=estimate,
             created_by=user,
         )
-        if estimate <= INLINE_MAX_ROWS:
+        if not background or estimate <= INLINE_MAX_ROWS:
             _run(cfile)
             return cfile
         cfile.status = CreditorFile.Status.QUEUED

@@ -44,6 +44,7 @@ class Command(BaseCommand):
                         upload=File(fh, name=os.path.basename(path)),
                         mode=mode,
                         user=user,
+                        background=False,  # the operator waits for the summary
                     )
                 except ValidationError as exc:
                     raise CommandError(" ".join(exc.messages)) from exc

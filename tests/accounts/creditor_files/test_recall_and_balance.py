@@ -162,8 +162,12 @@ def test_a_file_without_the_needed_columns_is_refused_and_not_stored(office_a, c
 
 
 def test_command_line_applies_a_file_and_exits_1_on_rejected_rows(
-    office_a, creditor, accounts, tmp_path
+    office_a, creditor, accounts, tmp_path, monkeypatch
 ):
+    from accounts.creditor_files import services
+
+    # However large the file, the operator gets the summary: never queued.
+    monkeypatch.setattr(services, "INLINE_MAX_ROWS", 1)
     path = tmp_path / "recalls.csv"
     path.write_text("Account Number,Reason\nR-1,Sold\nR-9,Sold\n", encoding="utf-8")
     out = io.StringIO()
