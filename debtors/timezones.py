@@ -6,11 +6,17 @@ mean anything (a toll-free number, a non-geographic code) it counts as unknown, 
 unknown location must respect every zone in `US_TIME_ZONES`.
 """
 
+import json
+import logging
+import subprocess
+import sys
 from functools import cache
+from pathlib import Path
 
 import phonenumbers
-import zipcodes
 from phonenumbers import timezone as phone_timezone
+
+logger = logging.getLogger(__name__)
 
 # Every zone a US debtor can be in; a time window must hold in all of them when the
 # location is unknown.
@@ -28,23 +34,50 @@ US_TIME_ZONES = (
 _MAX_MEANINGFUL_ZONES = 4
 
 
+def read_zip_tables():
+    """({ZIP: zone}, {area code: [states]}) from the zipcodes package."""
+    import zipcodes
+
+    zones, states = {}, {}
+    for z in zipcodes.list_all():
+        if z.get("timezone"):
+            zones[z["zip_code"]] = z["timezone"]
+        for code in z.get("area_codes") or ():
+            states.setdefault(code, set()).add(z["state"])
+    return zones, {code: sorted(found) for code, found in states.items()}
+
+
+_READ_IN_HELPER = (
+    "import json, sys; from debtors.timezones import read_zip_tables; "
+    "json.dump(read_zip_tables(), sys.stdout)"
+)
+
+
 @cache
-def _zip_index():
-    return {z["zip_code"]: z for z in zipcodes.list_all()}
-
-
-def zip_info(postal_code):
-    """The zipcodes record for a 5-digit ZIP (ZIP+4 accepted), or None."""
-    if not postal_code:
-        return None
-    return _zip_index().get(str(postal_code).strip()[:5])
+def _zip_tables():
+    """The two small tables, read once per process in a short-lived helper process: the
+    zipcodes package keeps every ZIP record in memory once loaded (~140 MB), which no
+    web, worker or import process should carry. In this process if the helper fails."""
+    try:
+        done = subprocess.run(  # noqa: S603 - our own interpreter and fixed code
+            [sys.executable, "-c", _READ_IN_HELPER],
+            cwd=Path(__file__).resolve().parent.parent,
+            capture_output=True,
+            check=True,
+            timeout=120,
+        )
+        zones, states = json.loads(done.stdout)
+    except (OSError, subprocess.SubprocessError, ValueError):
+        logger.warning("reading the ZIP tables in a helper process failed", exc_info=True)
+        return read_zip_tables()
+    return zones, states
 
 
 def zones_for_zip(postal_code):
-    info = zip_info(postal_code)
-    if info and info.get("timezone"):
-        return [info["timezone"]]
-    return []
+    if not postal_code:
+        return []
+    zone = _zip_tables()[0].get(str(postal_code).strip()[:5])
+    return [zone] if zone else []
 
 
 def zones_for_phone(e164):
@@ -84,20 +117,11 @@ def debtor_candidate_zones(contact_points):
     return zones or set(US_TIME_ZONES)
 
 
-@cache
-def _area_code_states():
-    states = {}
-    for z in _zip_index().values():
-        for code in z.get("area_codes") or ():
-            states.setdefault(code, set()).add(z["state"])
-    return states
-
-
 def states_for_phone(e164):
     """US states a phone's area code is used in (empty when unknown/non-geographic)."""
     if not e164 or not e164.startswith("+1") or len(e164) != 12:
         return set()
-    return set(_area_code_states().get(e164[2:5], ()))
+    return set(_zip_tables()[1].get(e164[2:5], ()))
 
 
 def debtor_candidate_states(contact_points):

@@ -5,7 +5,7 @@ US first and last names; phone numbers use each ZIP's real area codes. None of i
 belongs to anyone.
 """
 
-from debtors.timezones import _zip_index
+import zipcodes
 
 FIRST_NAMES = [
     "James", "Mary", "Robert", "Patricia", "John", "Jennifer", "Michael", "Linda", "David",
@@ -59,7 +59,7 @@ def zip_pool(states=None):
     area codes, sorted for reproducibility."""
     pool = [
         z
-        for z in _zip_index().values()
+        for z in zipcodes.list_all()
         if z["zip_code_type"] == "STANDARD"
         and z["active"]
         and z.get("timezone")

@@ -7,19 +7,13 @@ Phones: a North American number written the usual ways — (617) 555-0142, 617.5
 against phonenumbers' own metadata; its validity is that type (for country code 1,
 `is_valid_number` is exactly `number_type(…) != UNKNOWN`), so one metadata walk gives
 validity, type and area-code zones. Anything else goes through the app's functions.
-ZIPs: the `zipcodes` package holds every ZIP record in memory (~140 MB) once loaded, so
-the ZIP → zone table is read once per process in a short-lived helper process, and only
-{ZIP: zone} is kept (a few MB).
+ZIPs: `debtors.timezones.zones_for_zip` is a lookup in a small table already.
 
 The tests check every answer here against the app's own functions. Nothing here writes.
 """
 
-import json
-import logging
 import re
-import subprocess
-import sys
-from functools import cache, lru_cache
+from functools import lru_cache
 
 import phonenumbers
 from django.core.exceptions import ValidationError
@@ -28,9 +22,7 @@ from phonenumbers import timezone as phone_timezone
 
 from debtors.models import ContactPoint
 from debtors.services import phone_normalise, phone_type_of
-from debtors.timezones import _MAX_MEANINGFUL_ZONES, candidate_zones
-
-logger = logging.getLogger(__name__)
+from debtors.timezones import _MAX_MEANINGFUL_ZONES, candidate_zones, zones_for_zip
 
 _NANP = re.compile(r"(?:\+?1[ .-]?)?\(?([2-9]\d\d)\)?[ .-]?(\d{3})[ .-]?(\d{4})")
 _PHONE_TYPES = {
@@ -102,37 +94,7 @@ def phone_facts(e164):
     return kind, _json_list(sorted(zones)), "area_code"
 
 
-_READ_ZIP_ZONES = """
-import json, sys, zipcodes
-index = {z["zip_code"]: z.get("timezone") for z in zipcodes.list_all()}
-by_zone = {}
-for code, zone in index.items():
-    if zone:
-        by_zone.setdefault(zone, []).append(code)
-json.dump(by_zone, sys.stdout)
-"""
-
-
-@cache
-def zip_zones():
-    """{5-digit ZIP: its zone} for every ZIP the zipcodes package gives a zone, or None
-    when the helper process fails (callers then ask `candidate_zones` per ZIP)."""
-    try:
-        done = subprocess.run(  # noqa: S603 - our own interpreter and fixed code
-            [sys.executable, "-c", _READ_ZIP_ZONES], capture_output=True, check=True, timeout=120
-        )
-        by_zone = json.loads(done.stdout)
-    except (OSError, subprocess.SubprocessError, ValueError):
-        logger.warning("reading the ZIP table in a helper process failed", exc_info=True)
-        return None
-    return {code: zone for zone, codes in by_zone.items() for code in codes}
-
-
 def zip_facts(postal_code):
     """(zones as JSON, zone source) of a ZIP, as `candidate_zones(kind="address", …)`."""
-    table = zip_zones()
-    if table is None:
-        zones, source = candidate_zones(kind="address", postal_code=postal_code)
-        return _json_list(zones), source
-    zone = table.get(str(postal_code).strip()[:5]) if postal_code else None
-    return (f'["{zone}"]', "zip") if zone else ("[]", UNKNOWN)
+    zones = zones_for_zip(postal_code)
+    return (_json_list(zones), "zip") if zones else ("[]", UNKNOWN)
