@@ -81,15 +81,6 @@ def _credential_secrets(office_id, channel):
     return secrets if isinstance(secrets, dict) else {}
 
 
-def office_rate(*, office_id, channel):
-    """The (count, seconds) limit for the office's sends on a channel, or None. Needs
-    the office in context (credentials are tenant rows)."""
-    own = _credential_secrets(office_id, channel).get("rate_limit")
-    if own and rate_parse(own):
-        return rate_parse(own)
-    return rate_parse(getattr(settings, "RATE_LIMITS", {}).get(channel))
-
-
 def office_budgets(*, office_id, channel):
     """Both budgets for the office's sends on a channel (one credential read). Needs the
     office in context. The platform's budget applies unless the office sends through an

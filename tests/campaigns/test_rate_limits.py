@@ -147,8 +147,8 @@ def test_an_office_credential_can_set_its_own_limit(office_a, settings):
         ProviderCredential.objects.create(
             provider=ProviderCredential.Provider.EMAIL, secrets=json.dumps({"rate_limit": "1/s"})
         )
-        assert ratelimit.office_rate(office_id=office_a.id, channel="email") == (1, 1)
-        assert ratelimit.office_rate(office_id=office_a.id, channel="sms") == (10, 1)
+        assert ratelimit.office_budgets(office_id=office_a.id, channel="email").office == (1, 1)
+        assert ratelimit.office_budgets(office_id=office_a.id, channel="sms").office == (10, 1)
     five_planned_emails(office_a)
     assert dispatch_at(office_a, NOON)["sent"] == 1
 
