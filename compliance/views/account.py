@@ -25,6 +25,7 @@ from compliance.forms import (
     LocationInquiryForm,
     WorkContactRequestForm,
 )
+from compliance.jurisdictions import STATES
 from compliance.models import Hold
 from compliance.views.base import add_errors, office_today
 from debtors.models import Circumstance, Source
@@ -249,9 +250,11 @@ def account_work_request(request, account_id):
         if record.value.get("confirms"):
             return "Written confirmation recorded: no contact at work from now on."
         if record.value["method"] == "oral":
+            days = STATES["MA"].days
             return (
-                "Recorded: no contact at work. In Massachusetts an oral request lasts 10 days "
-                "unless the debtor confirms it in writing within 7."
+                "Recorded: no contact at work. In Massachusetts an oral request lasts "
+                f"{days['work_oral_request']} days unless the debtor confirms it in writing "
+                f"within {days['work_written_confirmation']}."
             )
         return "Recorded: no contact at work."
 
