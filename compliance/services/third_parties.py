@@ -20,10 +20,15 @@ THIRD_PARTY_RELATIONS = [
 
 @transaction.atomic
 def _third_party_point(*, debtor, relation, phone):
-    cp = contact_point_build(
-        debtor=debtor, kind=ContactPoint.Kind.PHONE, value=phone, source=Source.AGENT,
-        relation=relation,
-    )  # fmt: skip
+    try:
+        cp = contact_point_build(
+            debtor=debtor, kind=ContactPoint.Kind.PHONE, value=phone, source=Source.AGENT,
+            relation=relation,
+        )  # fmt: skip
+    except ValidationError as exc:
+        if hasattr(exc, "error_dict"):
+            raise
+        raise ValidationError({"phone": exc.messages}) from exc  # shown at the number
     existing = ContactPoint.objects.filter(debtor=debtor, kind=cp.kind, value=cp.value).first()
     if existing is None:
         cp.save()

@@ -141,3 +141,15 @@ def test_the_account_page_checks_a_location_inquiry(client, login, agency_scene,
     assert second.status_code == 200
     body = second.content.decode()
     assert "Do not call." in body and "a location inquiry is once only" in body
+
+
+def test_a_number_that_is_not_one_is_marked_at_the_number(client, login, agency_scene, agent_a):
+    login(agent_a)
+    base = f"/o/{agency_scene.office.slug}"
+    target = f"{base}/compliance/accounts/{agency_scene.account.pk}/location-inquiry/"
+    response = client.post(target, {"relation": "employer", "phone": "12345"})
+    assert response.status_code == 200
+    assert response.context["form"].errors["phone"] == [
+        "“12345” is not a valid phone number for US."
+    ]
+    assert not rows(agency_scene, ContactPoint, relation="employer")
