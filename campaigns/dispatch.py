@@ -216,6 +216,10 @@ def _rows_set(messages, fields):
     the rest of a batch.) Needs the office in context."""
     if not messages:
         return
+    if connection.vendor != "postgresql":
+        # The embedded demo database has no typed VALUES lists; its batches are small.
+        Message.objects.bulk_update(messages, fields)
+        return
     columns = [Message._meta.get_field(name) for name in fields]
     params, rows = [], []
     for message in messages:
