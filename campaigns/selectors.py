@@ -4,7 +4,7 @@ constant number of queries for a page, whatever the number of accounts."""
 
 from datetime import timedelta
 
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Exists, Min, OuterRef, Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -12,6 +12,8 @@ from campaigns.models import Campaign, Enrollment, Message
 from payments.models import Payment
 
 SENT = [Message.Status.SENT, Message.Status.DELIVERED]
+# Planned and not sent yet: due, or held for the debtor's window or best hour.
+WAITING = [Message.Status.PLANNED, Message.Status.DEFERRED]
 CHART_DAYS = 14
 
 
@@ -23,12 +25,14 @@ def campaign_list(*, show_archived=False):
 
 
 def campaign_figures(campaign_ids, *, now=None):
-    """{campaign_id: {enrolled, active, sent, blocked, paid, series: [per day sent]}}."""
+    """{campaign_id: {enrolled, active, sent, blocked, waiting, next_due, paid,
+    series: [per day sent]}}."""
     now = now or timezone.now()
     figures = {
-        cid: {"enrolled": 0, "active": 0, "sent": 0, "blocked": 0, "paid": 0, "series": []}
+        cid: {"enrolled": 0, "active": 0, "sent": 0, "blocked": 0, "waiting": 0,
+              "next_due": None, "paid": 0, "series": []}
         for cid in campaign_ids
-    }
+    }  # fmt: skip
     enrollments = (
         Enrollment.objects.filter(campaign_id__in=campaign_ids)
         .values("campaign_id")
@@ -48,10 +52,12 @@ def campaign_figures(campaign_ids, *, now=None):
         .annotate(
             sent=Count("id", filter=Q(status__in=SENT)),
             blocked=Count("id", filter=Q(status=Message.Status.BLOCKED)),
+            waiting=Count("id", filter=Q(status__in=WAITING)),
+            next_due=Min("due_at", filter=Q(status__in=WAITING)),
         )
     )
     for row in messages:
-        figures[row["step__campaign_id"]].update(sent=row["sent"], blocked=row["blocked"])
+        figures[row.pop("step__campaign_id")].update(row)
     start = (now - timedelta(days=CHART_DAYS - 1)).date()
     days = [start + timedelta(days=i) for i in range(CHART_DAYS)]
     per_day = {}

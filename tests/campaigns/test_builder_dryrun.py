@@ -111,3 +111,31 @@ def test_the_dry_run_page_runs_small_replays_at_once_and_shows_progress(client, 
         f"/o/{office_a.slug}/campaigns/dry-runs/{run.pk}/progress/", HTTP_HX_REQUEST="true"
     ).content.decode()
     assert "<html" not in partial and "Would have sent" in partial
+
+
+def test_the_campaign_page_says_how_many_messages_wait_for_the_debtors_hours(
+    client, office_a, office_b
+):
+    from campaigns.models import Message
+
+    accounts = placed_accounts(office_a, 3)
+    morning = timezone.now() + timedelta(hours=9)
+    with tenancy.office_context(office_a.id):
+        campaign = services.campaign_save(spec=two_email_steps())
+        step = campaign.steps.order_by("position").first()
+        for account, status in zip(accounts, ["deferred", "deferred", "sent"], strict=True):
+            Message.objects.create(account=account, debtor_id=account.debtor_id, step=step,
+                                   channel="email", status=status, due_at=morning)  # fmt: skip
+    # Another office's waiting message is not counted here.
+    other = placed_accounts(office_b, 1)[0]
+    with tenancy.office_context(office_b.id):
+        Message.objects.create(account=other, debtor_id=other.debtor_id, channel="email",
+                               status="deferred", due_at=morning)  # fmt: skip
+    client.force_login(MembershipFactory(office=office_a, role="manager").user)
+    page = client.get(f"/o/{office_a.slug}/campaigns/{campaign.pk}/").content.decode()
+    assert "Waiting to send" in page
+    assert "held for the debtor" in page
+    figures = page.split("Waiting to send", 1)[1][:120]
+    assert ">2<" in figures
+    listing = client.get(f"/o/{office_a.slug}/campaigns/").content.decode()
+    assert 'data-label="Waiting" class="num">2<' in listing
