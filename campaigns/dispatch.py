@@ -336,8 +336,10 @@ def _send_all(rows, *, texts, senders, office, now, book, results):
     went out is recorded even if a later row raises."""
     for message, outcome in rows:
         account = message.account
-        values = rendering.merge_values(account=account, debtor=account.debtor,
-                                        office=office, creditor=account.creditor)  # fmt: skip
+        values = rendering.merge_values(
+            account=account, debtor=account.debtor, office=office,
+            creditor=account.creditor, message_id=message.id,
+        )  # fmt: skip
         text = texts[message.id]
         subject = rendering.render(text[0], values)
         body = rendering.render(text[1], values, disclosures=outcome.disclosures)

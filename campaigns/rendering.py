@@ -45,16 +45,18 @@ def template_check(text):
     return None
 
 
-def portal_link(*, office_id, debtor_id, account_id):
+def portal_link(*, office_id, debtor_id, account_id, message_id=None):
     """The signed, expiring portal link for one debtor and account (portal.tokens reads
-    it back)."""
+    it back); with the message it goes out in, opening it counts as that message's click."""
     from portal.tokens import link_token
 
-    token = link_token(office_id=office_id, debtor_id=debtor_id, account_id=account_id)
+    token = link_token(
+        office_id=office_id, debtor_id=debtor_id, account_id=account_id, message_id=message_id
+    )
     return f"{settings.PUBLIC_BASE_URL}/p/{token}/"
 
 
-def merge_values(*, account, debtor, office, creditor):
+def merge_values(*, account, debtor, office, creditor, message_id=None):
     return {
         "first_name": debtor.first_name or debtor.display_name,
         "last_name": debtor.last_name,
@@ -65,7 +67,9 @@ def merge_values(*, account, debtor, office, creditor):
         "creditor_name": creditor.name,
         "office_name": office.name,
         "office_phone": office.public_phone,
-        "portal_link": portal_link(office_id=office.id, debtor_id=debtor.id, account_id=account.id),
+        "portal_link": portal_link(
+            office_id=office.id, debtor_id=debtor.id, account_id=account.id, message_id=message_id
+        ),
     }
 
 

@@ -17,6 +17,8 @@ from django.utils import timezone
 
 from accounts.models import Account, Event
 from accounts.services import event_record
+from campaigns.models import Message
+from campaigns.tracking import event_once
 from compliance import services as compliance
 from debtors.models import Consent, ContactPreference, Debtor, Source
 from portal import pagecache, selectors
@@ -54,6 +56,34 @@ def _due(days):
 
 
 # ---------- entry ----------
+
+CHANNEL_NAMES = {"sms": "a text message", "email": "an email"}
+
+
+@transaction.atomic
+def link_clicked(*, debtor_id, message_id):
+    """The debtor opened the link in one of our messages: that message's response, on
+    its account's timeline once however often the link is opened. False when the
+    message is not this debtor's or the click was counted before."""
+    message = (
+        Message.objects.filter(pk=message_id, debtor_id=debtor_id).select_related("account").first()
+    )
+    if message is None:
+        return False
+    now = timezone.now()
+    if not event_once(message=message, provider="portal", event_key=f"click:{message.pk}",
+                      kind="clicked", occurred_at=now):  # fmt: skip
+        return False
+    where = CHANNEL_NAMES.get(message.channel, "a message")
+    event_record(
+        account=message.account,
+        kind=Event.Kind.RESPONSE,
+        summary=f"Debtor opened the portal link in {where}",
+        channel=message.channel,
+        occurred_at=now,
+        data={"message_id": message.pk, "click": "portal_link"},
+    )
+    return True
 
 
 @transaction.atomic

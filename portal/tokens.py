@@ -1,7 +1,8 @@
 """Portal links: signed, expiring, bound to one office, one debtor and one account.
 
 The link format is `campaigns.rendering.portal_link`'s: `signing.dumps({"o", "d", "a"},
-salt="portal")`, which carries its signing time, so the age is checked here on reading
+salt="portal")` plus "m", the message it was sent in (so a click is known), which carries
+its signing time, so the age is checked here on reading
 (`PORTAL_LINK_MAX_AGE_DAYS`). Reading a link never trusts its office: the debtor and
 the account are looked up again inside that office, and a link whose parts do not
 belong together is refused like a tampered one.
@@ -32,10 +33,14 @@ class PortalLink:
     office_id: int
     debtor_id: int
     account_id: int | None
+    message_id: int | None = None
 
 
-def link_token(*, office_id, debtor_id, account_id):
-    return signing.dumps({"o": office_id, "d": debtor_id, "a": account_id}, salt=SALT)
+def link_token(*, office_id, debtor_id, account_id, message_id=None):
+    data = {"o": office_id, "d": debtor_id, "a": account_id}
+    if message_id is not None:
+        data["m"] = message_id
+    return signing.dumps(data, salt=SALT)
 
 
 def link_read(token):
@@ -52,6 +57,7 @@ def link_read(token):
             office_id=int(data["o"]),
             debtor_id=int(data["d"]),
             account_id=int(data["a"]) if data.get("a") is not None else None,
+            message_id=int(data["m"]) if data.get("m") is not None else None,
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise LinkRefused("invalid") from exc

@@ -55,6 +55,8 @@ def link_open(request, token):
             .filter(pk=link.account_id)
             .exists()
         )
+        if debtor_ok and account_ok and link.message_id is not None:
+            services.link_clicked(debtor_id=link.debtor_id, message_id=link.message_id)
     if not (debtor_ok and account_ok):
         return _refused(request, "unknown", office=office, status=404)
 

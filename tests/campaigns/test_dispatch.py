@@ -98,3 +98,24 @@ def test_a_provider_outage_sends_nothing_and_frees_the_slot_for_a_retry(office_a
     monkeypatch.setattr(channel.EmailMessage, "send", real_send)
     counts = dispatch(scene)
     assert counts["sent"] == 1, counts
+
+
+def test_opening_the_link_in_a_sent_email_counts_once_as_its_click(client, office_a, office_b):
+    import re
+
+    scene = planned_email(office_a)
+    assert dispatch(scene)["sent"] == 1
+    link = re.search(r"https?://[^/\s]+(/p/[^\s]+/)", mail.outbox[0].body).group(1)
+    with time_machine.travel(NOON + timedelta(hours=2), tick=False):
+        first = client.get(link)
+        again = client.get(link)
+    # The debtor still goes on to prove who they are; the click is on the timeline once.
+    assert first.status_code == again.status_code == 302
+    assert first["Location"].endswith("/p/verify/")
+    with tenancy.office_context(office_a.id):
+        message = Message.objects.get()
+        [click] = Event.objects.filter(kind="response", account=scene.account)
+        assert click.data["message_id"] == message.pk and click.channel == "email"
+        assert click.summary == "Debtor opened the portal link in an email"
+    with tenancy.office_context(office_b.id):
+        assert not Event.objects.filter(kind="response").exists()
