@@ -30,7 +30,7 @@ from debtors.models import Circumstance, ContactPoint, Debtor
 from payments.models import PaymentPlan
 from portal.models import PortalMessage
 from recovery import tenancy
-from recovery.models import Document, Membership, Role, WorkItem
+from recovery.models import Document, Membership, Office, Role, WorkItem
 from recovery.services import work_items_close
 
 ERASED = "[erased]"
@@ -139,8 +139,8 @@ def erasure_request_record(*, debtor, requested_by, received_via, received_at, r
 def erasure_review(*, request, actor=None, today=None):
     """Erase now if nothing keeps the data; else note when it may be and why not yet
     (once, with a task for the compliance officer)."""
-    today = today or timezone.localdate()
-    debtor = Debtor.objects.get(pk=request.debtor_id)
+    debtor = Debtor.objects.select_related("office").get(pk=request.debtor_id)
+    today = today or debtor.office.today()
     until, kept = erasure_blockers(debtor, today)
     if not kept:
         return erasure_perform(request=request, actor=actor)
@@ -248,9 +248,9 @@ def erasures_due_run(*, today=None):
     """Review every waiting request of the office in context whose retention has ended
     (or that waits on a legal claim): erase those nothing keeps any more. Returns how
     many were erased."""
-    today = today or timezone.localdate()
     erased = 0
     office_id = tenancy.current_office_id()
+    today = today or Office.objects.get(pk=office_id).today()
     with tenancy.office_context(office_id):  # the database's wall needs the office too
         waiting = list(
             ErasureRequest.objects.filter(status=ErasureRequest.Status.RESTRICTED)

@@ -120,7 +120,7 @@ def test_staff_record_a_circumstance_from_the_account_page(client, login, scene,
     login(agent_a)
     page = client.get(f"/o/{scene.office.slug}/accounts/{scene.account.pk}/")
     assert "Record a circumstance" in page.content.decode()
-    today = timezone.localdate().isoformat()
+    today = scene.office.today().isoformat()
     response = client.post(
         url(scene, "accounts/{pk}/circumstance/", scene.account.pk),
         {"kind": "bankruptcy", "source": "court", "effective_on": today, "chapter": "13",
@@ -138,7 +138,7 @@ def test_a_bad_circumstance_form_says_what_to_fix(client, login, scene, agent_a)
     login(agent_a)
     response = client.post(
         url(scene, "accounts/{pk}/circumstance/", scene.account.pk),
-        {"kind": "attorney", "source": "debtor", "effective_on": timezone.localdate().isoformat()},
+        {"kind": "attorney", "source": "debtor", "effective_on": scene.office.today().isoformat()},
     )
     assert response.status_code == 200
     assert "Name the attorney or law firm" in response.content.decode()
@@ -148,7 +148,7 @@ def test_a_bad_circumstance_form_says_what_to_fix(client, login, scene, agent_a)
 def test_a_supervisor_ends_a_circumstance_and_an_agent_may_not(client, login, scene, agent_a):
     filing = record(scene, "identity_theft", effective_from=timezone.now() - timedelta(days=4))
     end_url = url(scene, "circumstances/{pk}/end/", filing.pk)
-    today = timezone.localdate().isoformat()
+    today = scene.office.today().isoformat()
     login(agent_a)
     assert client.post(end_url, {"ended_on": today}).status_code in (403, 404)
     supervisor = MembershipFactory(office=scene.office, role="supervisor")

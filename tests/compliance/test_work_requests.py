@@ -142,10 +142,10 @@ def test_staff_record_a_work_request_from_the_account_page(client, login, ma, ag
     page = client.get(f"{base}/accounts/{ma.account.pk}/").content.decode()
     assert "Debtor asks: no contact at work" in page
     target = f"{base}/compliance/accounts/{ma.account.pk}/work-request/"
-    bad = client.post(target, {"made_on": timezone.localdate().isoformat()})
+    bad = client.post(target, {"made_on": ma.office.today().isoformat()})
     assert bad.status_code == 200
     assert "Say whether the debtor asked orally or in writing." in bad.content.decode()
-    response = client.post(target, {"method": "oral", "made_on": timezone.localdate().isoformat()})
+    response = client.post(target, {"method": "oral", "made_on": ma.office.today().isoformat()})
     assert response.status_code == 302
     [saved] = rows(ma, ContactPreference, kind="no_contact_at_work")
     assert saved.value == {"method": "oral"}

@@ -9,9 +9,10 @@ import time
 import uuid
 
 import pytest
+import time_machine
 
 from recovery import tenancy
-from tests.compliance.conftest import Scene
+from tests.compliance.conftest import NOON, Scene
 
 WHSEC = "whsec_test_0123456789abcdef"
 
@@ -24,6 +25,14 @@ def eager_celery(settings):
     app.conf.task_always_eager = True
     yield
     app.conf.task_always_eager = False
+
+
+@pytest.fixture
+def daytime():
+    """A weekday morning in every US zone, for tests whose actions the gate would defer at
+    night (a payment link or an offer sent by an agent is a contact attempt)."""
+    with time_machine.travel(NOON, tick=True):
+        yield NOON
 
 
 @pytest.fixture

@@ -56,7 +56,7 @@ def test_an_agent_records_a_check_by_phone_and_bad_numbers_are_explained(client,
 
 @pytest.mark.django_db
 def test_a_demo_payment_goes_through_its_labelled_page_and_sends_a_receipt(
-    client, scene, django_capture_on_commit_callbacks
+    daytime, client, scene, django_capture_on_commit_callbacks
 ):
     login(client, scene.office, Role.AGENT)
     ready = client.post(url(scene, "link"), {"amount": "75.25"})
@@ -132,11 +132,9 @@ def test_autopay_is_set_up_on_the_demo_page_with_the_authorisation_kept(client, 
 
 @pytest.mark.django_db
 def test_a_lump_sum_offer_is_fixed_sent_and_refused_inside_the_validation_period(
-    client, scene, django_capture_on_commit_callbacks
+    daytime, client, scene, django_capture_on_commit_callbacks
 ):
     from datetime import timedelta
-
-    from django.utils import timezone
 
     from compliance.models import ValidationNotice
     from payments.models import SettlementOffer
@@ -145,7 +143,7 @@ def test_a_lump_sum_offer_is_fixed_sent_and_refused_inside_the_validation_period
     login(client, scene.office, Role.AGENT)
     with tenancy.office_context(scene.office.id):
         # A validation period still running for 20 more days.
-        ValidationNotice.objects.update(period_ends_on=timezone.localdate() + timedelta(days=20))
+        ValidationNotice.objects.update(period_ends_on=scene.office.today() + timedelta(days=20))
     refused = client.post(
         url(scene, "offer"), {"discount_percent": "10", "days": "14", "channel": "email"}
     )

@@ -9,7 +9,6 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
-from django.utils import timezone
 
 from accounts.creditor_files.models import CreditorFile
 from accounts.models import Account, AccountStatus
@@ -93,7 +92,7 @@ def test_valid_only_recalls_the_good_rows_and_offers_the_rest(office_a, creditor
 
 
 def test_balance_update_reports_direct_payments_once(office_a, creditor, accounts):
-    today = timezone.localdate()
+    today = office_a.today()
     rows = [
         ["R-1", "$100.00", today.isoformat(), "P-1"],
         ["R-2", "25.5", (today - timedelta(days=3)).strftime("%m/%d/%Y"), "P-2"],
@@ -110,7 +109,7 @@ def test_balance_update_reports_direct_payments_once(office_a, creditor, account
 
 
 def test_balance_update_problems(office_a, creditor, accounts):
-    today = timezone.localdate()
+    today = office_a.today()
     future = (today + timedelta(days=400)).isoformat()
     rows = [
         ["R-1", "abc", today.isoformat(), "P-1"],
