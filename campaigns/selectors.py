@@ -25,12 +25,13 @@ def campaign_list(*, show_archived=False):
 
 
 def campaign_figures(campaign_ids, *, now=None):
-    """{campaign_id: {enrolled, active, sent, blocked, waiting, next_due, paid,
-    series: [per day sent]}}."""
+    """{campaign_id: {enrolled, active, sent, blocked, waiting, held_until, paid,
+    series: [per day sent]}}. `held_until`: when the first waiting message goes, if it is
+    held for later (the debtor's hours, the send-time choice); None when it is due now."""
     now = now or timezone.now()
     figures = {
         cid: {"enrolled": 0, "active": 0, "sent": 0, "blocked": 0, "waiting": 0,
-              "next_due": None, "paid": 0, "series": []}
+              "held_until": None, "paid": 0, "series": []}
         for cid in campaign_ids
     }  # fmt: skip
     enrollments = (
@@ -57,6 +58,8 @@ def campaign_figures(campaign_ids, *, now=None):
         )
     )
     for row in messages:
+        next_due = row.pop("next_due")
+        row["held_until"] = next_due if next_due and next_due > now else None
         figures[row.pop("step__campaign_id")].update(row)
     start = (now - timedelta(days=CHART_DAYS - 1)).date()
     days = [start + timedelta(days=i) for i in range(CHART_DAYS)]

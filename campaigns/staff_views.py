@@ -7,7 +7,6 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.models import Account, Creditor
@@ -136,7 +135,6 @@ def campaign_detail(request, campaign_id):
         "escalation": _escalation_label(campaign),
         "steps": steps,
         "figures": figures,
-        "now": timezone.now(),
         "variants": selectors.variant_results(campaign),
         "counts": builder_preview.entry_counts(campaign)
         if campaign.status in (Campaign.Status.DRAFT, Campaign.Status.ACTIVE)

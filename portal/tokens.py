@@ -1,8 +1,9 @@
 """Portal links: signed, expiring, bound to one office, one debtor and one account.
 
-The link format is `campaigns.rendering.portal_link`'s: `signing.dumps({"o", "d", "a"},
-salt="portal")` plus "m", the message it was sent in (so a click is known), which carries
-its signing time, so the age is checked here on reading
+The link format is `campaigns.rendering.portal_link`'s: `signing.dumps({"o", "d", "a",
+"m"}, salt="portal")` ("m", when present, is the message the link went out in, so that
+opening it counts as that message's click). The signature carries its signing time, so
+the age is checked here on reading
 (`PORTAL_LINK_MAX_AGE_DAYS`). Reading a link never trusts its office: the debtor and
 the account are looked up again inside that office, and a link whose parts do not
 belong together is refused like a tampered one.
