@@ -10,8 +10,14 @@ SECRET_KEY, FIELD_ENCRYPTION_KEYS or BLIND_INDEX_KEY is missing, `bin/write_env.
 writes generated ones to .env first (it never overwrites a value): the bench encrypts
 dates of birth and SSNs and computes blind indexes with the keys the app will later use
 on the same database, so throwaway in-process keys would leave unreadable data behind.
+
+The database remembers a fingerprint of those keys. When the keys change (a fresh clone
+writes a new .env beside a bench database an earlier clone filled), its data can no
+longer be decrypted, so it is dropped and made again rather than failing half-way in
+(as is a bench database from before the fingerprint, whose keys are unknown).
 """
 
+import hashlib
 import os
 import subprocess
 import sys
@@ -41,25 +47,71 @@ def ensure_secrets(say=print):
         subprocess.run([sys.executable, str(BASE_DIR / "bin" / "write_env.py")], check=True)
 
 
+def keys_fingerprint():
+    """A digest of the keys the app will read (the environment first, then .env)."""
+    in_file = _env_file_values()
+    keys = [os.environ.get(k) or in_file.get(k, "") for k in SECRETS[1:]]
+    return hashlib.sha256("\n".join(keys).encode()).hexdigest()
+
+
+def _fingerprint_in(dbname, params):
+    import psycopg2
+
+    conn = psycopg2.connect(dbname=dbname, **params)
+    try:
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute("CREATE TABLE IF NOT EXISTS bench_keys (fingerprint text NOT NULL)")
+            cur.execute("SELECT fingerprint FROM bench_keys")
+            row = cur.fetchone()
+            return row[0] if row else None
+    finally:
+        conn.close()
+
+
+def _remember_fingerprint(dbname, params, fingerprint):
+    import psycopg2
+
+    conn = psycopg2.connect(dbname=dbname, **params)
+    try:
+        with conn, conn.cursor() as cur:
+            cur.execute("DELETE FROM bench_keys")
+            cur.execute("INSERT INTO bench_keys (fingerprint) VALUES (%s)", [fingerprint])
+    finally:
+        conn.close()
+
+
 def ensure_database(url, say=print):
     import environ
     import psycopg2
 
     cfg = environ.Env.db_url_config(url)
+    name = cfg["NAME"]
     params = {
         "host": cfg.get("HOST") or None,
         "port": cfg.get("PORT") or None,
         "user": cfg.get("USER") or None,
         "password": cfg.get("PASSWORD") or None,
     }
+    fingerprint = keys_fingerprint()
     conn = psycopg2.connect(dbname="postgres", **params)
     try:
         conn.autocommit = True
         with conn.cursor() as cur:
-            cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [cfg["NAME"]])
-            if cur.fetchone() is None:
-                say(f"[setup] creating database {cfg['NAME']}")
-                cur.execute(f'CREATE DATABASE "{cfg["NAME"]}"')
+            cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+            exists = cur.fetchone() is not None
+            stored = _fingerprint_in(name, params) if exists else None
+            if exists and stored != fingerprint:
+                why = "other encryption keys" if stored else "keys it did not record"
+                say(f"[setup] {name} was filled with {why}: recreating it")
+                cur.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+                exists = False
+            if not exists:
+                say(f"[setup] creating database {name}")
+                cur.execute(f'CREATE DATABASE "{name}"')
+                _fingerprint_in(name, params)
+            if stored != fingerprint:
+                _remember_fingerprint(name, params, fingerprint)
     finally:
         conn.close()
 
