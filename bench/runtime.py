@@ -55,13 +55,15 @@ def keys_fingerprint():
 
 
 def _fingerprint_in(dbname, params):
+    """The fingerprint the database remembers, None when it has none."""
     import psycopg2
 
     conn = psycopg2.connect(dbname=dbname, **params)
     try:
-        conn.autocommit = True
-        with conn.cursor() as cur:
-            cur.execute("CREATE TABLE IF NOT EXISTS bench_keys (fingerprint text NOT NULL)")
+        with conn, conn.cursor() as cur:
+            cur.execute("SELECT to_regclass('bench_keys') IS NOT NULL")
+            if not cur.fetchone()[0]:
+                return None
             cur.execute("SELECT fingerprint FROM bench_keys")
             row = cur.fetchone()
             return row[0] if row else None
@@ -75,6 +77,7 @@ def _remember_fingerprint(dbname, params, fingerprint):
     conn = psycopg2.connect(dbname=dbname, **params)
     try:
         with conn, conn.cursor() as cur:
+            cur.execute("CREATE TABLE IF NOT EXISTS bench_keys (fingerprint text NOT NULL)")
             cur.execute("DELETE FROM bench_keys")
             cur.execute("INSERT INTO bench_keys (fingerprint) VALUES (%s)", [fingerprint])
     finally:
@@ -109,7 +112,6 @@ def ensure_database(url, say=print):
             if not exists:
                 say(f"[setup] creating database {name}")
                 cur.execute(f'CREATE DATABASE "{name}"')
-                _fingerprint_in(name, params)
             if stored != fingerprint:
                 _remember_fingerprint(name, params, fingerprint)
     finally:
