@@ -21,6 +21,7 @@ import hashlib
 import os
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -54,39 +55,40 @@ def keys_fingerprint():
     return hashlib.sha256("\n".join(keys).encode()).hexdigest()
 
 
-def _fingerprint_in(dbname, params):
-    """The fingerprint the database remembers, None when it has none."""
+@contextmanager
+def _cursor(dbname, params, *, autocommit=False):
     import psycopg2
 
     conn = psycopg2.connect(dbname=dbname, **params)
     try:
-        with conn, conn.cursor() as cur:
-            cur.execute("SELECT to_regclass('bench_keys') IS NOT NULL")
-            if not cur.fetchone()[0]:
-                return None
-            cur.execute("SELECT fingerprint FROM bench_keys")
-            row = cur.fetchone()
-            return row[0] if row else None
+        conn.autocommit = autocommit  # CREATE/DROP DATABASE cannot run in a transaction
+        with conn.cursor() as cur:
+            yield cur
+        conn.commit()
     finally:
         conn.close()
+
+
+def _fingerprint_in(dbname, params):
+    """The fingerprint the database remembers, None when it has none."""
+    with _cursor(dbname, params) as cur:
+        cur.execute("SELECT to_regclass('bench_keys') IS NOT NULL")
+        if not cur.fetchone()[0]:
+            return None
+        cur.execute("SELECT fingerprint FROM bench_keys")
+        row = cur.fetchone()
+        return row[0] if row else None
 
 
 def _remember_fingerprint(dbname, params, fingerprint):
-    import psycopg2
-
-    conn = psycopg2.connect(dbname=dbname, **params)
-    try:
-        with conn, conn.cursor() as cur:
-            cur.execute("CREATE TABLE IF NOT EXISTS bench_keys (fingerprint text NOT NULL)")
-            cur.execute("DELETE FROM bench_keys")
-            cur.execute("INSERT INTO bench_keys (fingerprint) VALUES (%s)", [fingerprint])
-    finally:
-        conn.close()
+    with _cursor(dbname, params) as cur:
+        cur.execute("CREATE TABLE IF NOT EXISTS bench_keys (fingerprint text NOT NULL)")
+        cur.execute("DELETE FROM bench_keys")
+        cur.execute("INSERT INTO bench_keys (fingerprint) VALUES (%s)", [fingerprint])
 
 
 def ensure_database(url, say=print):
     import environ
-    import psycopg2
 
     cfg = environ.Env.db_url_config(url)
     name = cfg["NAME"]
@@ -97,25 +99,20 @@ def ensure_database(url, say=print):
         "password": cfg.get("PASSWORD") or None,
     }
     fingerprint = keys_fingerprint()
-    conn = psycopg2.connect(dbname="postgres", **params)
-    try:
-        conn.autocommit = True
-        with conn.cursor() as cur:
-            cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-            exists = cur.fetchone() is not None
-            stored = _fingerprint_in(name, params) if exists else None
-            if exists and stored != fingerprint:
-                why = "other encryption keys" if stored else "keys it did not record"
-                say(f"[setup] {name} was filled with {why}: recreating it")
-                cur.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-                exists = False
-            if not exists:
-                say(f"[setup] creating database {name}")
-                cur.execute(f'CREATE DATABASE "{name}"')
-            if stored != fingerprint:
-                _remember_fingerprint(name, params, fingerprint)
-    finally:
-        conn.close()
+    with _cursor("postgres", params, autocommit=True) as cur:
+        cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+        exists = cur.fetchone() is not None
+        stored = _fingerprint_in(name, params) if exists else None
+        if exists and stored != fingerprint:
+            why = "other encryption keys" if stored else "keys it did not record"
+            say(f"[setup] {name} was filled with {why}: recreating it")
+            cur.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+            exists = False
+        if not exists:
+            say(f"[setup] creating database {name}")
+            cur.execute(f'CREATE DATABASE "{name}"')
+        if stored != fingerprint:
+            _remember_fingerprint(name, params, fingerprint)
 
 
 def setup(database_url=None, say=print):

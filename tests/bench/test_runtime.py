@@ -19,16 +19,19 @@ def bench_url():
     url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/recovery")
     name = environ.Env.db_url_config(url)["NAME"] + "_bench_keys_test"
     yield url.rsplit("/", 1)[0] + f"/{name}"
-    conn = psycopg2.connect(dbname="postgres", host="127.0.0.1", user="postgres")
+    conn = _connect(url, dbname="postgres")
     conn.autocommit = True
     with conn.cursor() as cur:
         cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     conn.close()
 
 
-def _connect(url):
+def _connect(url, dbname=None):
     cfg = environ.Env.db_url_config(url)
-    return psycopg2.connect(dbname=cfg["NAME"], host=cfg["HOST"], user=cfg["USER"])
+    return psycopg2.connect(
+        dbname=dbname or cfg["NAME"], host=cfg["HOST"], port=cfg["PORT"] or None,
+        user=cfg["USER"], password=cfg["PASSWORD"] or None,
+    )  # fmt: skip
 
 
 def _leave_data(url):
@@ -78,7 +81,7 @@ def test_other_keys_start_the_database_again(bench_url, monkeypatch):
 
 def test_a_database_from_before_the_fingerprint_is_started_again(bench_url, monkeypatch):
     _keys(monkeypatch, 1)
-    conn = psycopg2.connect(dbname="postgres", host="127.0.0.1", user="postgres")
+    conn = _connect(bench_url, dbname="postgres")
     conn.autocommit = True
     with conn.cursor() as cur:
         cur.execute(f'CREATE DATABASE "{bench_url.rsplit("/", 1)[1]}"')
