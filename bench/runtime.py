@@ -89,6 +89,7 @@ def _remember_fingerprint(dbname, params, fingerprint):
 
 def ensure_database(url, say=print):
     import environ
+    import psycopg2
 
     cfg = environ.Env.db_url_config(url)
     name = cfg["NAME"]
@@ -99,6 +100,18 @@ def ensure_database(url, say=print):
         "password": cfg.get("PASSWORD") or None,
     }
     fingerprint = keys_fingerprint()
+    try:
+        _ensure_database(name, params, fingerprint, say)
+    except psycopg2.OperationalError as exc:
+        where = f"{cfg.get('HOST') or 'localhost'}:{cfg.get('PORT') or 5432}"
+        first = str(exc).strip().splitlines()[0]
+        raise SystemExit(
+            f"[setup] cannot reach the bench database {name} on {where}: {first}\n"
+            "  Check --database-url (or $BENCH_DATABASE_URL) and that PostgreSQL is running."
+        ) from exc
+
+
+def _ensure_database(name, params, fingerprint, say):
     with _cursor("postgres", params, autocommit=True) as cur:
         cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
         exists = cur.fetchone() is not None

@@ -91,3 +91,11 @@ def test_a_database_from_before_the_fingerprint_is_started_again(bench_url, monk
     runtime.ensure_database(bench_url, say=said.append)
     assert _tables(bench_url) == {"bench_keys"}
     assert "keys it did not record" in said[0]
+
+
+def test_an_unreachable_server_says_which_url_to_check():
+    with pytest.raises(SystemExit) as stopped:
+        runtime.ensure_database("postgres://postgres@127.0.0.1:9/nowhere", say=lambda _l: None)
+    message = str(stopped.value)
+    assert "cannot reach the bench database nowhere on 127.0.0.1:9" in message
+    assert "Check --database-url" in message
