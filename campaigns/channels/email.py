@@ -12,7 +12,7 @@ from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.utils.crypto import constant_time_compare, salted_hmac
 
-from campaigns.channels import PermanentError, TransientError
+from campaigns.channels import PermanentError, TransientError, environment_pinned
 
 
 class Sender:
@@ -23,6 +23,9 @@ class Sender:
         self.office_id = office_id
         self.connection = get_connection()
         self.connection.open()
+        # An HTTP ESP's session (anymail's requests-based backends; others have none).
+        environment_pinned(getattr(self.connection, "session", None),
+                           getattr(self.connection, "api_url", "") or "https://")  # fmt: skip
 
     def send(self, *, to, subject, body, message_id, valid_until=None):
         return send(to=to, subject=subject, body=body, office_id=self.office_id,

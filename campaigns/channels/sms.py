@@ -24,7 +24,7 @@ from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
-from campaigns.channels import PermanentError, TransientError
+from campaigns.channels import PermanentError, TransientError, environment_pinned
 
 logger = logging.getLogger(__name__)
 # The SDK logs every request and response at INFO (URLs with the numbers looked up, and
@@ -101,6 +101,7 @@ def client_for(config):
     # production.
     if settings.TWILIO_API_BASE_URL:
         client.api.base_url = settings.TWILIO_API_BASE_URL
+    environment_pinned(client.http_client.session, client.api.base_url)
     return client
 
 
