@@ -237,6 +237,31 @@ def _rows_set(messages, fields):
         )
 
 
+def _sent_set(messages, now):
+    """Record the provider's ids and move the rows to `sent` in one UPDATE (each row
+    rewritten once, not twice). A status callback may have beaten us here: a row
+    already past `sent` keeps its status and time. Needs the office in context."""
+    if connection.vendor != "postgresql":
+        Message.objects.filter(
+            pk__in=[m.pk for m in messages], status__in=lower_statuses(Message.Status.SENT)
+        ).update(status=Message.Status.SENT, sent_at=now)
+        Message.objects.bulk_update(messages, ["provider", "provider_message_id"])
+        return
+    rows = ", ".join(["(%s, %s, %s)"] * len(messages))
+    params = [v for m in messages for v in (m.pk, m.provider, m.provider_message_id or "")]
+    lower = lower_statuses(Message.Status.SENT)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Message._meta.db_table} AS m SET "  # noqa: S608 (our own names)
+            "provider = v.provider, provider_message_id = v.provider_message_id, "
+            "status = CASE WHEN m.status = ANY(%s) THEN %s ELSE m.status END, "
+            "sent_at = CASE WHEN m.status = ANY(%s) THEN %s ELSE m.sent_at END "
+            f"FROM (VALUES {rows}) AS v(id, provider, provider_message_id) "
+            "WHERE m.id = v.id::bigint AND m.office_id = %s",
+            [lower, Message.Status.SENT, lower, now, *params, messages[0].office_id],
+        )
+
+
 def _release(rows, *, office_id):
     """Give back rows taken for sending that never reached the provider: their cap
     slots are freed and they are `planned` again, due as before."""
@@ -381,14 +406,10 @@ def _record(results, *, office, now, counts):
     if not sent:
         return
     with tenancy.office_context(office.id):
-        # A status callback may have beaten us here: never move a row back.
-        Message.objects.filter(
-            pk__in=[m.pk for m, _, _ in sent], status__in=lower_statuses(Message.Status.SENT)
-        ).update(status=Message.Status.SENT, sent_at=now)
         for message, _, provider_id in sent:
             message.provider = getattr(CHANNELS[message.channel], "PROVIDER", message.channel)
             message.provider_message_id = provider_id
-        _rows_set([m for m, _, _ in sent], ["provider", "provider_message_id"])
+        _sent_set([m for m, _, _ in sent], now)
         Event.objects.bulk_create(
             _event(m, Event.Kind.MESSAGE_SENT, now, SENT_SUMMARY[m.channel]) for m, _, _ in sent
         )
