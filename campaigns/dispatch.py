@@ -17,7 +17,7 @@ Every planned message ends sent, deferred, blocked, failed or flagged.
 """
 
 import logging
-from collections import defaultdict
+from collections import defaultdict, namedtuple
 from types import SimpleNamespace
 
 from django.conf import settings
@@ -312,6 +312,9 @@ def _unusable(message):
     return None
 
 
+_ZonePoint = namedtuple("_ZonePoint", "debtor_id kind timezone_source candidate_timezones")
+
+
 class WindowBook:
     """The debtors' allowed windows (the same zones, hours and inconvenient times the
     gate's F-TIME and F-PREF rules use), read for a whole batch in a fixed number of
@@ -320,33 +323,38 @@ class WindowBook:
     def __init__(self, *, office, debtor_ids):
         self.office = office
         self.points, self.prefs = defaultdict(list), defaultdict(list)
-        # Only what the zones need (the rest is encrypted: decrypting it costs CPU).
-        fields = ("debtor_id", "kind", "timezone_source", "candidate_timezones")
-        for cp in ContactPoint.objects.filter(debtor_id__in=debtor_ids).only(*fields):
-            self.points[cp.debtor_id].append(cp)
+        # Only what the zones need, as plain rows (the rest is encrypted, and model
+        # instances cost more than the window maths).
+        rows = ContactPoint.objects.filter(debtor_id__in=debtor_ids).values_list(
+            *_ZonePoint._fields
+        )
+        for row in rows:
+            self.points[row[0]].append(_ZonePoint._make(row))
         for pref in ContactPreference.objects.filter(debtor_id__in=debtor_ids):
             self.prefs[pref.debtor_id].append(pref)
         # The office's policies, newest first (policy_in_force, for any instant).
         self.policies = list(OfficePolicy.objects.order_by("-effective_from"))
+        self.default_policy = OfficePolicy(office=office)
+        self.zones = {}
 
     def _policy(self, at):
         for policy in self.policies:
             if policy.effective_from <= at:
                 return policy
-        return OfficePolicy(office=self.office)
+        return self.default_policy
 
     def end(self, debtor_id, at):
         """The end of the debtor's allowed window that `at` is in, or None."""
-        zones = debtor_candidate_zones(self.points[debtor_id])
-        policy = self._policy(at)
-        window = federal.window_for(SimpleNamespace(office=self.office, policy=policy))
+        zones = self.zones.get(debtor_id)
+        if zones is None:
+            zones = self.zones[debtor_id] = frozenset(
+                debtor_candidate_zones(self.points[debtor_id])
+            )
+        window = federal.window_for(SimpleNamespace(office=self.office, policy=self._policy(at)))
         prefs = [p for p in self.prefs[debtor_id] if p.effective_from <= at
                  and (p.effective_to is None or p.effective_to > at)]  # fmt: skip
-        quiet = federal.quiet_spans(SimpleNamespace(preferences=prefs))
-        for start, end in windows.allowed_intervals(zones, at, window=window, quiet=quiet):
-            if start <= at < end:
-                return end
-        return None
+        quiet = federal.quiet_spans(SimpleNamespace(preferences=prefs)) if prefs else ()
+        return windows.window_end(at, zones, window=window, quiet=quiet)
 
 
 def _event(message, kind, at, summary):

@@ -97,6 +97,20 @@ def _next_allowed(at, zones, window, quiet):
     return None
 
 
+def window_end(at, zones, *, window=(8, 21), quiet=()):
+    """The end of the allowed interval (in every zone) that `at` is in, or None when
+    `at` is outside the window."""
+    return _window_end(at, frozenset(zones), tuple(window), tuple(quiet))
+
+
+@lru_cache(maxsize=4096)
+def _window_end(at, zones, window, quiet):
+    for start, end in allowed_intervals(zones, at, window=window, quiet=quiet):
+        if start <= at < end:
+            return end
+    return None
+
+
 def is_allowed(at, zones, *, window=(8, 21), quiet=()):
     return next_allowed(at, zones, window=window, quiet=quiet) == at
 
