@@ -11,6 +11,7 @@ every allowed attempt is written to the contact ledger at once, so two workers g
 the same debtor cannot both take the last slot under a cap.
 """
 
+import json
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -37,9 +38,9 @@ class Outcome:
     defer_until: datetime | None = None
     disclosures: list = field(default_factory=list)
     decision_id: int | None = None
-    # The contact-ledger row of an allowed attempt (with reserve=True, once written).
-    contact: ContactAttempt | None = None
-    _planned: object = None  # the same, as the rules count it before it is written
+    # An allowed attempt's contact-ledger row, as the rules count it (with
+    # reserve=True it is written to the ledger with the decision's id).
+    _planned: object = None
 
     _row: tuple | None = None
 
@@ -290,9 +291,31 @@ def _store(office_id, outcomes, facts):
 
 
 def _reserve(office_id, outcomes):
-    rows = []
-    for outcome in outcomes:
-        if outcome._planned is not None:
-            outcome.contact = _ledger_row(office_id, outcome._planned, outcome.decision_id)
-            rows.append(outcome.contact)
-    ContactAttempt.objects.bulk_create(rows)
+    """Write the allowed attempts to the contact ledger: on PostgreSQL one INSERT of
+    arrays (no model instance per row; the policy checks it like any other INSERT)."""
+    taken = [(o._planned, o.decision_id) for o in outcomes if o._planned is not None]
+    if not taken:
+        return
+    if connection.vendor != "postgresql":
+        ContactAttempt.objects.bulk_create(_ledger_row(office_id, p, d) for p, d in taken)
+        return
+    columns = (
+        [p.debtor_id for p, _ in taken],
+        [p.account_id for p, _ in taken],
+        [p.contact_point_id for p, _ in taken],
+        [p.channel for p, _ in taken],
+        [p.result for p, _ in taken],
+        [p.occurred_at for p, _ in taken],
+        [d for _, d in taken],
+        [p.debtor_initiated for p, _ in taken],
+        [json.dumps(p.content_flags) for p, _ in taken],
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO compliance_contactattempt (office_id, debtor_id, account_id, "
+            "contact_point_id, channel, result, occurred_at, decision_id, debtor_initiated, "
+            "content_flags) SELECT %s, * FROM unnest(%s::bigint[], %s::bigint[], "
+            "%s::bigint[], %s::text[], %s::text[], %s::timestamptz[], %s::bigint[], "
+            "%s::boolean[], %s::jsonb[])",
+            [office_id, *columns],
+        )
