@@ -1,7 +1,8 @@
 """Send: claim due outbox rows, gate them again at send time, send, record.
 
-1. In one transaction: claim due `planned`/`deferred` rows with `FOR UPDATE SKIP LOCKED`
-   (two workers never claim the same row), ask the compliance gate with `reserve=True`
+1. In one transaction: claim due `planned`/`deferred` rows and their debtors with `FOR
+   UPDATE SKIP LOCKED` (two workers never claim the same row, nor wait for each other on
+   a debtor: a row whose debtor another worker is gating is left for the next pass), ask the compliance gate with `reserve=True`
    (the debtor's caps are taken in the same transaction), and mark each row `blocked`,
    `deferred` (until the instant the gate named) or `sending`. Commit.
 2. Outside it: take the batch's send budget per channel in one call (campaigns.ratelimit:
@@ -101,7 +102,10 @@ def dispatch_due(*, office, now=None, limit=200):
     )
     with tenancy.office_context(office.id):
         claimed = list(
-            Message.objects.select_for_update(skip_locked=True, of=("self",))
+            # The debtor's row too: the gate serialises on it (caps), so a row whose
+            # debtor another worker is gating right now is left for the next pass
+            # instead of this worker waiting for that one's transaction.
+            Message.objects.select_for_update(skip_locked=True, of=("self", "account__debtor"))
             .select_related(
                 "account__debtor", "account__creditor", "contact_point", "step__template"
             )  # fmt: skip

@@ -1,11 +1,14 @@
 """Sending: the gate again at send time, each message sent at most once, every planned
 message ending somewhere."""
 
+import threading
 from datetime import timedelta
 
+import pytest
 import time_machine
 from anymail.exceptions import AnymailAPIError
 from django.core import mail
+from django.db import connection
 
 from accounts.models import Event
 from campaigns import planner
@@ -119,3 +122,48 @@ def test_opening_the_link_in_a_sent_email_counts_once_as_its_click(client, offic
         assert click.summary == "Debtor opened the portal link in an email"
     with tenancy.office_context(office_b.id):
         assert not Event.objects.filter(kind="response").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_debtor_another_worker_is_gating_is_left_for_the_next_pass_not_waited_for():
+    """Two workers gating the same debtor would serialise on the debtor's row (the caps
+    are counted under its lock). The second one skips that debtor's message instead of
+    waiting, sends the rest, and the skipped message goes out on the next pass."""
+    from debtors.models import Debtor
+    from tests.factories import OfficeFactory
+
+    office = OfficeFactory(slug="lock-office", collector_type="first_party")
+    busy, free = Scene(office), Scene(office)
+    campaign = campaign_with_steps(office, (0, ["email"]))
+    with tenancy.office_context(office.id):
+        planner.enroll(campaign=campaign, accounts=[busy.account, free.account], now=NOON)
+        planner.plan_due(office_id=office.id, now=NOON)
+    locked, release = threading.Event(), threading.Event()
+
+    def other_worker():
+        try:
+            with tenancy.office_context(office.id):
+                Debtor.objects.select_for_update().get(pk=busy.debtor.pk)
+                locked.set()
+                release.wait(timeout=30)
+        finally:
+            connection.close()
+
+    def statuses():
+        with tenancy.office_context(office.id):
+            return dict(Message.objects.values_list("account_id", "status"))
+
+    holder = threading.Thread(target=other_worker)
+    holder.start()
+    try:
+        assert locked.wait(timeout=10)
+        with time_machine.travel(NOON, tick=False), tenancy.office_scope(office.id):
+            assert dispatch_due(office=office, now=NOON)["sent"] == 1
+        assert statuses() == {busy.account.pk: "planned", free.account.pk: "sent"}
+    finally:
+        release.set()
+        holder.join(timeout=30)
+    with time_machine.travel(NOON, tick=False), tenancy.office_scope(office.id):
+        assert dispatch_due(office=office, now=NOON)["sent"] == 1
+    assert statuses() == {busy.account.pk: "sent", free.account.pk: "sent"}
+    assert len(mail.outbox) == 2
