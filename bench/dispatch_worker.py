@@ -84,6 +84,11 @@ def warm(run):
     EmailBackend().open()
     connection.ensure_connection()
     import campaigns.dispatch  # noqa: F401
+    from debtors.timezones import states_for_phone
+
+    # The ZIP and area-code tables are read once per process (in a helper process,
+    # ~1 s): a long-lived worker has them, so they are read before the clock too.
+    states_for_phone("+12125550100")
 
     _stats().hincrby(run, "warm", 1)
     return os.getpid()
