@@ -2,8 +2,9 @@
 
 1. In one transaction: claim due `planned`/`deferred` rows and their debtors with `FOR
    UPDATE SKIP LOCKED` (two workers never claim the same row, nor wait for each other on
-   a debtor: a row whose debtor another worker is gating is left for the next pass), ask the compliance gate with `reserve=True`
-   (the debtor's caps are taken in the same transaction), and mark each row `blocked`,
+   a debtor: a row whose debtor another worker is gating is left for the next pass),
+   ask the compliance gate with `reserve=True` (the debtor's caps are taken in the same
+   transaction), and mark each row `blocked`,
    `deferred` (until the instant the gate named) or `sending`. Commit.
 2. Outside it: take the batch's send budget per channel in one call (campaigns.ratelimit:
    the office's and the platform's, shared by every worker through Redis); rows over it
