@@ -102,22 +102,35 @@ def dispatch_due(*, office, now=None, limit=200):
         ("sent", "deferred", "blocked", "failed", "unknown", "retry", "rate_limited"), 0
     )
     with tenancy.office_context(office.id):
-        claimed = list(
-            # The debtor's row too: the gate serialises on it (caps), so a row whose
-            # debtor another worker is gating right now is left for the next pass
-            # instead of this worker waiting for that one's transaction.
+        # Lock first, then read: the lock takes the due rows in order straight from
+        # the outbox's due-queue index and stops at `limit`, where locking the joined
+        # read would join and sort every due row of the office for each batch. The
+        # debtor's row is locked too: the gate serialises on it (caps), so a row whose
+        # debtor another worker is gating right now is left for the next pass instead
+        # of this worker waiting for that one's transaction.
+        locked = list(
             Message.objects.select_for_update(skip_locked=True, of=("self", "account__debtor"))
-            .select_related(
-                "account__debtor", "account__creditor", "contact_point", "step__template"
-            )  # fmt: skip
-            # Encrypted, and not needed to send: decrypting them cost more than rendering.
-            .defer("account__debtor__date_of_birth", "account__debtor__ssn_last4")
+            .select_related("account__debtor")
+            .only("id", "account__id", "account__debtor__id")
             .filter(
                 status__in=[Message.Status.PLANNED, Message.Status.DEFERRED],
                 due_at__lte=now,
                 channel__in=CLAIMED,
             )  # fmt: skip
             .order_by("due_at", "id")[:limit]
+        )
+        claimed = (
+            list(
+                Message.objects.select_related(
+                    "account__debtor", "account__creditor", "contact_point", "step__template"
+                )  # fmt: skip
+                # Encrypted, and not needed to send: decrypting them cost more than rendering.
+                .defer("account__debtor__date_of_birth", "account__debtor__ssn_last4")
+                .filter(id__in=[m.id for m in locked])
+                .order_by("due_at", "id")
+            )
+            if locked
+            else []
         )
         if not claimed:
             return counts

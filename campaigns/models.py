@@ -213,6 +213,13 @@ class Message(TenantModel):
         ]
         indexes = [
             models.Index(fields=["office", "status", "due_at"]),
+            # The dispatcher's queue: due rows in the order it takes them, so a batch
+            # reads `limit` index entries however many rows are waiting.
+            models.Index(
+                fields=["office", "due_at", "id"],
+                condition=models.Q(status__in=["planned", "deferred"]),
+                name="message_due_queue",
+            ),
             models.Index(fields=["office", "provider_message_id"]),
             # Provider callbacks find a message's office by its provider id before any
             # office is known (through the escape hatch): this one starts with the id.
