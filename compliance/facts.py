@@ -88,21 +88,31 @@ def _effective(qs, earliest, latest):
     )
 
 
-def load_facts(attempts, *, office, known_at=None, lock_debtors=False):
+def load_facts(attempts, *, office, known_at=None, lock_debtors=False, accounts=None):
+    """`accounts`: the batch's accounts with their debtors, when the caller has read them
+    in this transaction after locking those debtors (the dispatcher's claim does both);
+    they are then not read, nor locked, again."""
     as_of = max(a.at for a in attempts)
     earliest = min(a.at for a in attempts)
     account_ids = {a.account_id for a in attempts}
-    accounts = {a.id: a for a in Account.objects.filter(id__in=account_ids)}
-    debtor_ids = sorted({a.debtor_id for a in accounts.values()})
-    # No rule reads the encrypted identifiers; loading them costs a Fernet decrypt each.
-    debtor_qs = (
-        Debtor.objects.filter(id__in=debtor_ids).defer("date_of_birth", "ssn_last4").order_by("id")
-    )
-    if lock_debtors:
-        # Serialises gates on the same debtor: two workers cannot both take a cap's
-        # last slot (the second waits, then counts the first one's attempt).
-        debtor_qs = debtor_qs.select_for_update()
-    debtors = {d.id: DebtorFacts(debtor=d) for d in debtor_qs}
+    if accounts is not None:
+        accounts = {i: accounts[i] for i in account_ids if i in accounts}
+        debtors = {a.debtor_id: DebtorFacts(debtor=a.debtor) for a in accounts.values()}
+        debtor_ids = sorted(debtors)
+    else:
+        accounts = {a.id: a for a in Account.objects.filter(id__in=account_ids)}
+        debtor_ids = sorted({a.debtor_id for a in accounts.values()})
+        # No rule reads the encrypted identifiers; loading them costs a Fernet decrypt.
+        debtor_qs = (
+            Debtor.objects.filter(id__in=debtor_ids)
+            .defer("date_of_birth", "ssn_last4")
+            .order_by("id")
+        )
+        if lock_debtors:
+            # Serialises gates on the same debtor: two workers cannot both take a cap's
+            # last slot (the second waits, then counts the first one's attempt).
+            debtor_qs = debtor_qs.select_for_update()
+        debtors = {d.id: DebtorFacts(debtor=d) for d in debtor_qs}
 
     def recorded(qs):
         # "attempt": filtered per attempt by the rules' context instead.

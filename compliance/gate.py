@@ -59,9 +59,13 @@ class Outcome:
         return self.outcome == Decision.Outcome.ALLOW
 
 
-def evaluate(attempts, *, reserve=False, record=True, known_at=None, rules=None):
+def evaluate(attempts, *, reserve=False, record=True, known_at=None, rules=None, accounts=None):
     """Decide a batch of attempts for the office in context. Returns one Outcome each,
     in the order given.
+
+    accounts: {id: Account with its debtor}, read by the caller in this transaction
+    after locking the debtors (see `load_facts`); with reserve=True the caller must
+    hold those locks.
 
     known_at: None decides on everything recorded now; "attempt" decides each attempt
     only on what had been recorded by its own instant (the audit's "known at send time").
@@ -75,7 +79,8 @@ def evaluate(attempts, *, reserve=False, record=True, known_at=None, rules=None)
     rules = rules or catalogue()
     with transaction.atomic():
         office = Office.objects.get(pk=office_id)
-        facts = load_facts(attempts, office=office, known_at=known_at, lock_debtors=reserve)
+        facts = load_facts(attempts, office=office, known_at=known_at, lock_debtors=reserve,
+                           accounts=accounts)  # fmt: skip
         pending_by_debtor = {}
         outcomes = {}
         by_channel = {}  # the rules that may concern each channel, chosen once per batch
