@@ -163,7 +163,10 @@ def dispatch_due(*, office, now=None, limit=200):
             )
             for m in gated
         ]
-        outcomes = evaluate(attempts, reserve=True)
+        # The claim locked these debtors, then read them with their accounts.
+        outcomes = evaluate(
+            attempts, reserve=True, accounts={m.account_id: m.account for m in gated}
+        )
         for message, outcome in zip(gated, outcomes, strict=True):
             if outcome.outcome == "block":
                 message.status = Message.Status.BLOCKED
@@ -255,29 +258,43 @@ def _rows_set(messages, fields):
         )
 
 
-def _sent_set(messages, now):
-    """Record the provider's ids and move the rows to `sent` in one UPDATE (each row
-    rewritten once, not twice). A status callback may have beaten us here: a row
-    already past `sent` keeps its status and time. Needs the office in context."""
+def _sent_record(messages, now):
+    """Record the provider's ids, move the rows to `sent` and put "sent" on their
+    timelines, in one statement (each row rewritten once). A status callback may have
+    beaten us here: a row already past `sent` keeps its status and time. Needs the
+    office in context."""
     if connection.vendor != "postgresql":
         Message.objects.filter(
             pk__in=[m.pk for m in messages], status__in=lower_statuses(Message.Status.SENT)
         ).update(status=Message.Status.SENT, sent_at=now)
         Message.objects.bulk_update(messages, ["provider", "provider_message_id"])
+        Event.objects.bulk_create(
+            _event(m, Event.Kind.MESSAGE_SENT, now, SENT_SUMMARY[m.channel]) for m in messages
+        )
         return
-    rows = ", ".join(["(%s, %s, %s)"] * len(messages))
-    params = [v for m in messages for v in (m.pk, m.provider, m.provider_message_id or "")]
+    rows = ", ".join(["(%s, %s, %s, %s)"] * len(messages))
+    params = [
+        v
+        for m in messages
+        for v in (m.pk, m.provider, m.provider_message_id or "", SENT_SUMMARY[m.channel])
+    ]
     lower = lower_statuses(Message.Status.SENT)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {Message._meta.db_table} AS m SET "  # noqa: S608 (our own names)
+            f"WITH v(id, provider, provider_message_id, summary) AS (VALUES {rows}), "  # noqa: S608 (our own names)
+            f"sent AS (UPDATE {Message._meta.db_table} AS m SET "
             "provider = v.provider, provider_message_id = v.provider_message_id, "
             "status = CASE WHEN m.status = ANY(%s) THEN %s ELSE m.status END, "
             "sent_at = CASE WHEN m.status = ANY(%s) THEN %s ELSE m.sent_at END "
-            f"FROM (VALUES {rows}) AS v(id, provider, provider_message_id) "
-            "WHERE m.id = v.id::bigint AND m.office_id = %s",
-            [lower, Message.Status.SENT, lower, now, *params, messages[0].office_id],
-        )
+            "FROM v WHERE m.id = v.id::bigint AND m.office_id = %s "
+            "RETURNING m.id, m.office_id, m.account_id, m.debtor_id, m.channel, v.summary) "
+            f"INSERT INTO {Event._meta.db_table} "
+            "(office_id, account_id, debtor_id, kind, occurred_at, channel, summary, data) "
+            "SELECT office_id, account_id, debtor_id, %s, %s, channel, summary, "
+            "jsonb_build_object('message_id', id) FROM sent",
+            [*params, lower, Message.Status.SENT, lower, now, messages[0].office_id,
+             Event.Kind.MESSAGE_SENT, now],
+        )  # fmt: skip
 
 
 def _release(rows, *, office_id):
@@ -435,10 +452,7 @@ def _record(results, *, office, now, counts):
         for message, _, provider_id in sent:
             message.provider = getattr(CHANNELS[message.channel], "PROVIDER", message.channel)
             message.provider_message_id = provider_id
-        _sent_set([m for m, _, _ in sent], now)
-        Event.objects.bulk_create(
-            _event(m, Event.Kind.MESSAGE_SENT, now, SENT_SUMMARY[m.channel]) for m, _, _ in sent
-        )
+        _sent_record([m for m, _, _ in sent], now)
 
 
 SENT_SUMMARY = {"sms": "SMS sent", "email": "Email sent"}
