@@ -18,7 +18,8 @@ Setup (once per size, committed): a generated first-party office (SMS allowed, T
 with validation notices and its mobiles checked against the reassigned-numbers database;
 each run then removes the previous run's messages and what they left (decisions,
 contact-ledger rows, timeline events) and plans N messages, half email and half SMS, one
-per debtor and channel, each one the gate allows at the instant.
+per debtor and channel, each one the gate allows at the instant, then analyzes the tables
+a pass reads (as autovacuum would have; it is off on the bench machines).
 """
 
 import argparse
