@@ -414,6 +414,7 @@ def run(*, messages, workers, database_url, app_url, redis_url, say=_say, log_di
                                    workers=workers, fake_url=fake_url)  # fmt: skip
     counts = fake_counts(fake_url)
     fake.kill()
+    fake.join(timeout=10)  # reaped: no zombie left in the calling process
     connection.close()
     calls = sum(product_sent.values())
     return {

@@ -25,11 +25,25 @@ pytestmark = [
 ]
 
 
-def _children():
-    """This process's live child processes (Linux)."""
+def _live_children():
     pid = os.getpid()
     with open(f"/proc/{pid}/task/{pid}/children") as listing:
         return listing.read().split()
+
+
+@pytest.fixture(autouse=True)
+def _children_before():
+    """What already ran in this process may have left a child still exiting (e.g. an
+    earlier test's Celery worker); only the ones started during the test count."""
+    _BEFORE[:] = _live_children()
+
+
+_BEFORE = []
+
+
+def _children():
+    """This process's live child processes (Linux) started during the test."""
+    return [pid for pid in _live_children() if pid not in _BEFORE]
 
 
 def _run(monkeypatch, upload, *, read_ahead, mode="valid_only", chunk=2):
