@@ -19,7 +19,7 @@ with validation notices and its mobiles checked against the reassigned-numbers d
 each run then removes the previous run's messages and what they left (decisions,
 contact-ledger rows, timeline events) and plans N messages, half email and half SMS, one
 per debtor and channel, each one the gate allows at the instant, then analyzes the tables
-a pass reads (as autovacuum would have; it is off on the bench machines).
+a pass reads (`bench.runtime.analyze`: autovacuum is off on the bench machines).
 """
 
 import argparse
@@ -159,31 +159,21 @@ def plan(office, messages):
             for a in order
         ]  # fmt: skip
         made = Message.objects.bulk_create(rows, batch_size=2000)
-    _analyze()
+    from bench.runtime import analyze
+
+    analyze(*ANALYZED)
     return [m.id for m in made]
 
 
 # What a dispatch pass reads: the outbox, the accounts and debtors it joins, and every
-# table the gate's facts come from.
+# table the gate's facts come from (an office generated before the generator analyzed
+# its tables has none of their statistics either).
 ANALYZED = (
-    "campaigns_message, accounts_account, debtors_debtor, debtors_contactpoint, "
-    "debtors_contactpreference, debtors_circumstance, debtors_consent, compliance_hold, "
-    "compliance_contactattempt, compliance_dispute, compliance_validationnotice, "
-    "compliance_decision, accounts_event"
-)
-
-
-def _analyze():
-    """Fresh statistics, as autovacuum keeps them in a deployment: a freshly generated
-    office was bulk-loaded and, where autovacuum is off (as on the bench machines), never
-    analyzed, so the planner thinks each office holds a few dozen rows and scans the
-    whole office for a batch's 200 debtors. (Outside a transaction only, e.g. not in a
-    test.)"""
-    from django.db import connection
-
-    if not connection.in_atomic_block:
-        with connection.cursor() as cur:
-            cur.execute(f"ANALYZE {ANALYZED}")
+    "campaigns_message", "accounts_account", "debtors_debtor", "debtors_contactpoint",
+    "debtors_contactpreference", "debtors_circumstance", "debtors_consent", "compliance_hold",
+    "compliance_contactattempt", "compliance_dispute", "compliance_validationnotice",
+    "compliance_decision", "accounts_event",
+)  # fmt: skip
 
 
 def statuses(office):

@@ -203,6 +203,17 @@ def _bypass_fk_triggers(cursor, tables):
     return True, ""
 
 
+def _analyze_loaded(cursor):
+    """Statistics that know the rows just loaded (ANALYZE counts this transaction's own
+    rows), for the checks below and for every bench that measures this office: with
+    stale ones (autovacuum off, or not run yet) the planner expects a few dozen rows
+    per office, and the foreign-key check alone ran for minutes at 60,000 accounts."""
+    from django.apps import apps
+
+    tables = ", ".join(apps.get_model(label)._meta.db_table for _key, label, _c in TABLES)
+    cursor.execute(f"ANALYZE {tables}")
+
+
 def _orphans(cursor, office_id):
     """Rows of the office whose foreign keys point nowhere (or into another office):
     the set-based check that replaces the skipped per-row triggers. {table: count}"""
@@ -212,11 +223,6 @@ def _orphans(cursor, office_id):
 
     found = {}
     cursor.execute("SET LOCAL work_mem = '256MB'")
-    # Statistics that know the rows just loaded (ANALYZE counts this transaction's own
-    # rows): with stale ones (autovacuum off, or not run yet) the planner expects a few
-    # dozen rows per office and these joins ran for minutes at 60,000 accounts.
-    tables = ", ".join(apps.get_model(label)._meta.db_table for _key, label, _c in TABLES)
-    cursor.execute(f"ANALYZE {tables}")
     for _key, label, _columns in TABLES:
         model = apps.get_model(label)
         joins, conds = [], []
@@ -587,6 +593,7 @@ def generate(
                 _LOCAL = None
             _WORLD = None
 
+            _analyze_loaded(cursor)
             t = time.perf_counter()
             cursor.execute(
                 """

@@ -278,16 +278,12 @@ def _side(office_id, now, work):
 
 
 def _analyze():
-    """Fresh statistics on what the planning joins (a freshly generated office may not
-    have been auto-analyzed yet; stale estimates there skew both sides' plans)."""
-    from django.db import connection
+    """Fresh statistics on what the planning joins (stale estimates skew both sides'
+    plans)."""
+    from bench.runtime import analyze
 
-    if not connection.in_atomic_block:
-        with connection.cursor() as cur:
-            cur.execute(
-                "ANALYZE accounts_account, debtors_contactpoint, payments_promisetopay, "
-                "campaigns_enrollment, campaigns_message"
-            )
+    analyze("accounts_account", "debtors_contactpoint", "payments_promisetopay",
+            "campaigns_enrollment", "campaigns_message")  # fmt: skip
 
 
 def _vacuum():

@@ -144,3 +144,16 @@ def setup(database_url=None, say=print):
     django.setup()
     call_command("migrate", verbosity=0, interactive=False)
     return url
+
+
+def analyze(*tables):
+    """Fresh planner statistics for `tables`, as autovacuum keeps them in a deployment.
+    A bench writes its rows in bulk just before measuring, and where autovacuum is off
+    (as on the bench machines) they were never analyzed: the planner then expects a few
+    dozen rows per office and scans whole offices. Outside a transaction only (inside a
+    test's, the rows are about to be rolled back)."""
+    from django.db import connection
+
+    if not connection.in_atomic_block:
+        with connection.cursor() as cur:
+            cur.execute("ANALYZE " + ", ".join(tables))

@@ -4,6 +4,10 @@ They never decide anything (the gate has), never retry blindly (an unknown outco
 reconciled or flagged by the dispatcher), and raise `TransientError` only when the
 provider said nothing was sent and a retry is safe."""
 
+import os
+
+import requests.utils
+
 
 class TransientError(Exception):
     """The provider refused for now (rate limit, outage) and sent nothing."""
@@ -21,10 +25,6 @@ def environment_pinned(session, url):
     honouring a proxy or a private CA bundle exactly as before; only ~/.netrc is no
     longer consulted, and the providers' credentials never came from it. Returns the
     session."""
-    import os
-
-    import requests.utils
-
     if session is None or not session.trust_env:
         return session
     for scheme, proxy in requests.utils.get_environ_proxies(url).items():

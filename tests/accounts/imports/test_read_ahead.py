@@ -33,8 +33,9 @@ def _live_children():
 
 @pytest.fixture(autouse=True)
 def _children_before():
-    """What already ran in this process may have left a child still exiting (e.g. an
-    earlier test's Celery worker); only the ones started during the test count."""
+    """What already ran in this process may have left a long-lived child (e.g. the
+    resource tracker multiprocessing starts once); only the ones started during the
+    test count."""
     _BEFORE[:] = _live_children()
 
 
