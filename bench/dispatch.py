@@ -268,9 +268,11 @@ def tree_cpu(pid):
     return total
 
 
-def wait_for(what, check, *, timeout, proc=None, log_path=None):
+def wait_for(what, check, *, timeout, proc=None, log_path=None, failed=None):
     deadline = time.monotonic() + timeout
     while not check():
+        if failed is not None and (error := failed()):
+            raise RuntimeError(f"a task failed waiting for {what}: {error}; see {log_path}")
         if proc is not None and proc.poll() is not None:
             raise RuntimeError(f"the workers exited ({proc.returncode}) waiting for {what}; "
                                f"see {log_path}")  # fmt: skip
@@ -368,6 +370,9 @@ def run(*, messages, workers, database_url, app_url, redis_url, say=_say, log_di
     try:
         with app.connection_for_write(redis_url) as conn:
 
+            def failed():
+                return (stats.hget(run_id, "error") or b"").decode()
+
             def send(name, args, n=1):
                 for _ in range(n):
                     app.send_task(name, args=args, queue=queue, connection=conn)
@@ -390,7 +395,7 @@ def run(*, messages, workers, database_url, app_url, redis_url, say=_say, log_di
                 enqueued += n
                 wait_for("the dispatch tasks", lambda e=enqueued: int(
                     stats.hget(run_id, "tasks") or 0) >= e, timeout=600, proc=proc,
-                    log_path=log_path)  # fmt: skip
+                    log_path=log_path, failed=failed)  # fmt: skip
             wall = time.perf_counter() - started
             worker_cpu = tree_cpu(proc.pid) - cpu_before
     finally:

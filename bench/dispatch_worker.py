@@ -60,8 +60,13 @@ def dispatch_round(office_id, at, run, limit):
     from recovery.models import Office
 
     cpu, sdk = time.process_time(), SDK_CPU[0]
-    office = Office.objects.get(pk=office_id)
-    counts = dispatch_due(office=office, now=datetime.fromisoformat(at), limit=limit)
+    try:
+        office = Office.objects.get(pk=office_id)
+        counts = dispatch_due(office=office, now=datetime.fromisoformat(at), limit=limit)
+    except Exception as error:
+        # Told to the bench at once, which stops instead of waiting out its timeout.
+        _stats().hsetnx(run, "error", f"{type(error).__name__}: {error}")
+        raise
     cpu, sdk = time.process_time() - cpu, SDK_CPU[0] - sdk
     with _stats().pipeline() as pipe:
         pipe.hincrbyfloat(run, "cpu", cpu)

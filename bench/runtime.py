@@ -137,6 +137,11 @@ def setup(database_url=None, say=print):
         sys.path.insert(0, str(BASE_DIR))
     ensure_secrets(say)
     ensure_database(url, say)
+    # The roles first: migrate's post-migrate hook grants them the tables, and a role
+    # made after it (as on a new machine) would find every table denied.
+    subprocess.run([sys.executable, str(BASE_DIR / "bin" / "setup_db_roles.py")],
+                   env={**os.environ, "DATABASE_URL": url}, check=True,
+                   capture_output=True)  # fmt: skip
 
     import django
     from django.core.management import call_command
