@@ -9,6 +9,7 @@ around twilio's `MessageList.create` and anymail's `send_messages`, wrapped here
 what the pass did. The product code is not changed or faked: the wrappers only time.
 """
 
+import cProfile
 import os
 import time
 from datetime import datetime
@@ -60,14 +61,21 @@ def dispatch_round(office_id, at, run, limit):
     from recovery.models import Office
 
     cpu, sdk = time.process_time(), SDK_CPU[0]
+    profile_dir = os.environ.get("BENCH_PROFILE_DIR")
+    profiler = cProfile.Profile(time.process_time) if profile_dir else None
     try:
         office = Office.objects.get(pk=office_id)
+        if profiler:
+            profiler.enable()
         counts = dispatch_due(office=office, now=datetime.fromisoformat(at), limit=limit)
     except Exception as error:
         # Told to the bench at once, which stops instead of waiting out its timeout.
         _stats().hsetnx(run, "error", f"{type(error).__name__}: {error}")
         raise
     cpu, sdk = time.process_time() - cpu, SDK_CPU[0] - sdk
+    if profiler:
+        profiler.disable()
+        profiler.dump_stats(os.path.join(profile_dir, f"{os.getpid()}-{time.monotonic_ns()}.prof"))
     with _stats().pipeline() as pipe:
         pipe.hincrbyfloat(run, "cpu", cpu)
         pipe.hincrbyfloat(run, "sdk_cpu", sdk)

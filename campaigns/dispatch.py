@@ -42,6 +42,7 @@ from compliance.rules import federal
 from debtors.models import ContactPoint, ContactPreference, Source
 from debtors.timezones import debtor_candidate_zones
 from recovery import tenancy
+from recovery.lookups import array
 
 logger = logging.getLogger(__name__)
 
@@ -126,7 +127,7 @@ def dispatch_due(*, office, now=None, limit=200):
                 )  # fmt: skip
                 # Encrypted, and not needed to send: decrypting them cost more than rendering.
                 .defer("account__debtor__date_of_birth", "account__debtor__ssn_last4")
-                .filter(id__in=[m.id for m in locked])
+                .filter(id__any=array(m.id for m in locked))
                 .order_by("due_at", "id")
             )
             if locked
@@ -360,12 +361,11 @@ class WindowBook:
         self.points, self.prefs = defaultdict(list), defaultdict(list)
         # Only what the zones need, as plain rows (the rest is encrypted, and model
         # instances cost more than the window maths).
-        rows = ContactPoint.objects.filter(debtor_id__in=debtor_ids).values_list(
-            *_ZonePoint._fields
-        )
+        debtors = array(debtor_ids)
+        rows = ContactPoint.objects.filter(debtor_id__any=debtors).values_list(*_ZonePoint._fields)
         for row in rows:
             self.points[row[0]].append(_ZonePoint._make(row))
-        for pref in ContactPreference.objects.filter(debtor_id__in=debtor_ids):
+        for pref in ContactPreference.objects.filter(debtor_id__any=debtors):
             self.prefs[pref.debtor_id].append(pref)
         # The office's policies, newest first (policy_in_force, for any instant).
         self.policies = list(OfficePolicy.objects.order_by("-effective_from"))

@@ -27,6 +27,7 @@ from django.db.models.functions import ExtractHour, ExtractIsoWeekDay
 from accounts.models import Event
 from debtors.models import ContactPoint
 from debtors.timezones import debtor_candidate_zones
+from recovery.lookups import array
 
 RESPONSE_KINDS = (
     Event.Kind.PAYMENT,
@@ -131,11 +132,12 @@ def slots_for(messages, *, office_id, now):
     debtor_ids = {m.debtor_id for m in messages}
     since = now - timedelta(days=HISTORY_DAYS)
     points = {}
-    for cp in ContactPoint.objects.filter(debtor_id__in=debtor_ids):
+    debtors = array(debtor_ids)
+    for cp in ContactPoint.objects.filter(debtor_id__any=debtors):
         points.setdefault(cp.debtor_id, []).append(cp)
     occurred = {}
     for debtor_id, at in Event.objects.filter(
-        debtor_id__in=debtor_ids, kind__in=RESPONSE_KINDS, occurred_at__gte=since
+        debtor_id__any=debtors, kind__in=RESPONSE_KINDS, occurred_at__gte=since
     ).values_list("debtor_id", "occurred_at"):
         occurred.setdefault(debtor_id, []).append(at)
     slots = {}

@@ -18,5 +18,8 @@ class RecoveryConfig(AppConfig):
     verbose_name = "Recovery platform"
 
     def ready(self):
+        from recovery import lookups
+
+        lookups.register()
         # Tables created by a migration become usable by the app roles at once.
         post_migrate.connect(_grant_roles, sender=self, dispatch_uid="recovery-grant-roles")
