@@ -6,6 +6,7 @@ the author's business: the gate names them and `render` appends them.
 """
 
 import re
+from functools import lru_cache
 
 from django.conf import settings
 
@@ -28,6 +29,7 @@ class TemplateError(ValueError):
     pass
 
 
+@lru_cache(maxsize=512)  # a batch renders a handful of texts hundreds of times
 def template_check(text):
     """Unknown placeholders, as a sentence an author can act on (or None)."""
     unknown = sorted({m for m in PLACEHOLDER.findall(text or "") if m not in MERGE_FIELDS})

@@ -14,8 +14,39 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core import signing
+from django.utils.crypto import salted_hmac
+from django.utils.encoding import force_bytes
 
 SALT = "portal"
+
+
+class _LinkSigner(signing.TimestampSigner):
+    """`signing.dumps(…, salt=SALT)`'s signer, the same signatures, with its HMAC key
+    derived once: Django derives it again for every signature, and a dispatch batch
+    signs a link per message."""
+
+    def __init__(self):
+        super().__init__(salt=SALT)
+        self._mac = salted_hmac(self.salt + "signer", b"", self.key, algorithm=self.algorithm)
+
+    def signature(self, value, key=None):
+        if key is not None and key != self.key:
+            return super().signature(value, key)
+        mac = self._mac.copy()
+        mac.update(force_bytes(value))
+        return signing.b64_encode(mac.digest()).decode()
+
+
+_SIGNERS = {}
+
+
+def _signer():
+    keys = (settings.SECRET_KEY, tuple(settings.SECRET_KEY_FALLBACKS))
+    signer = _SIGNERS.get(keys)
+    if signer is None:
+        _SIGNERS.clear()  # the secret was rotated (or a test changed it)
+        signer = _SIGNERS[keys] = _LinkSigner()
+    return signer
 
 
 class LinkRefused(Exception):
@@ -41,7 +72,7 @@ def link_token(*, office_id, debtor_id, account_id, message_id=None):
     data = {"o": office_id, "d": debtor_id, "a": account_id}
     if message_id is not None:
         data["m"] = message_id
-    return signing.dumps(data, salt=SALT)
+    return _signer().sign_object(data)
 
 
 def link_read(token):

@@ -234,3 +234,31 @@ def test_one_address_is_locked_only_after_many_failures(client, portal_scene, se
         f"/p/o/{slug}/", {**data, "reference": portal_scene.account.office_reference}
     )
     assert locked.status_code == 429
+
+
+def test_links_are_djangos_signed_format_and_follow_a_rotated_secret(settings):
+    # Links already in debtors' inboxes must keep opening: the format is signing.dumps's.
+    from django.core import signing
+
+    from portal.tokens import SALT, LinkRefused, link_read
+
+    data = {"office_id": 3, "debtor_id": 5, "account_id": 8, "message_id": 13}
+    with time_machine.travel("2026-11-17 15:00:00+00:00", tick=False):
+        token = link_token(**data)
+        assert token == signing.dumps({"o": 3, "d": 5, "a": 8, "m": 13}, salt=SALT)
+        assert link_read(token).message_id == 13
+        old_secret = settings.SECRET_KEY
+        settings.SECRET_KEY = "a-new-secret-" + "x" * 40
+        settings.SECRET_KEY_FALLBACKS = [old_secret]
+        assert link_read(token).debtor_id == 5  # signed with the old key: still good
+        fresh = link_token(**data)
+        assert fresh != token and fresh == signing.dumps(
+            {"o": 3, "d": 5, "a": 8, "m": 13}, salt=SALT
+        )
+        settings.SECRET_KEY_FALLBACKS = []
+        try:
+            link_read(token)
+        except LinkRefused as refused:
+            assert refused.reason == "invalid"
+        else:
+            raise AssertionError("a link signed with a retired secret was accepted")
