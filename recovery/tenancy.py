@@ -18,6 +18,8 @@ import logging
 
 from django.conf import settings
 from django.db import connection, models, transaction
+from django.db.models.base import ModelState
+from django.db.models.signals import post_init, pre_init
 
 logger = logging.getLogger(__name__)
 
@@ -177,3 +179,21 @@ class TenantModel(models.Model):
                 f"while office {value} is in context"
             )
         super().save(*args, **kwargs)
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        """A loaded row as Model.from_db makes it, without running Model.__init__ over
+        every field: the loaded values go straight into the instance's __dict__ (where
+        __init__ would put them: these models have no field descriptors of their own,
+        and a fresh instance has no cached relation to clear), deferred fields are left
+        out as __init__ leaves them out. A batch loads hundreds of rows with their
+        relations, and __init__ cost more than reading them. With a pre_init or
+        post_init receiver for the model, Django's own path runs, signals and all."""
+        if pre_init.has_listeners(cls) or post_init.has_listeners(cls):
+            return super().from_db(db, field_names, values)
+        new = cls.__new__(cls)
+        new.__dict__.update(zip(field_names, values, strict=True))
+        state = new._state = ModelState()
+        state.adding = False
+        state.db = db
+        return new
