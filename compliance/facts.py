@@ -155,8 +155,8 @@ def load_facts(attempts, *, office, known_at=None, lock_debtors=False, accounts=
             return qs
         return qs.filter(recorded_at__lte=known_at)
 
-    points = row_type(ContactPoint, "is_third_party")
-    for cp in rows(ContactPoint.objects.filter(debtor_id__any=debtor_array), points):
+    point_row = row_type(ContactPoint, "is_third_party")
+    for cp in rows(ContactPoint.objects.filter(debtor_id__any=debtor_array), point_row):
         debtors[cp.debtor_id].contact_points[cp.id] = cp
     for facts in debtors.values():
         points = facts.contact_points.values()
