@@ -229,11 +229,12 @@ def worker_env(*, database_url, redis_url, fake_url):
     return env
 
 
-def start_workers(env, *, workers, queue, log_path):
+def start_workers(env, *, workers, queue, log_path, imports=("bench.dispatch_worker",)):
     from bench.runtime import BASE_DIR
 
     args = [str(BASE_DIR / ".venv" / "bin" / "celery"), "-A", "recovery", "worker",
-            "-I", "bench.dispatch_worker", "-P", "prefork", "-c", str(workers), "-Q", queue,
+            *(f"-I{module}" for module in imports), "-P", "prefork", "-c", str(workers),
+            "-Q", queue,
             "-l", "warning", "--without-gossip", "--without-mingle", "--without-heartbeat",
             "-n", f"{queue}@%h"]  # fmt: skip
     log = open(log_path, "ab")  # noqa: SIM115 (the worker writes to it until stopped)

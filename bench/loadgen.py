@@ -89,6 +89,7 @@ class Load:
     latencies: list
     statuses: Counter
     failures: list  # a few non-2xx responses, for the report
+    answered: float = 0.0  # seconds until the last answer (`seconds` may run on: `until`)
 
     @property
     def rate(self):
@@ -110,9 +111,10 @@ class Load:
         )
 
 
-def fire(raws, *, address, concurrency):
+def fire(raws, *, address, concurrency, until=None, timeout=600):
     """Send every request once, `concurrency` at a time; the clock runs from the moment
-    all clients are ready until the last answer."""
+    all clients are ready until the last answer, or, with `until`, until that returns
+    true (polled from the first request on: work the requests left to a worker)."""
     ctx = multiprocessing.get_context("fork")
     start = ctx.Event()
     pipes, procs = [], []
@@ -135,4 +137,11 @@ def fire(raws, *, address, concurrency):
         failures += some
     for proc in procs:
         proc.join()
-    return Load(ended - began, latencies, statuses, failures)
+    answered = ended - began
+    if until is not None:
+        while not until():
+            if time.monotonic() - began > timeout:
+                raise RuntimeError(f"the work was not done {timeout} s after the first request")
+            time.sleep(0.01)
+        ended = time.monotonic()
+    return Load(ended - began, latencies, statuses, failures, answered)

@@ -11,12 +11,16 @@ the provider's way; about 5% are Stripe re-deliveries.
 
 The product runs under gunicorn (2 sync workers by default) as the application role
 under row-level security, with the project's settings from the environment: Redis db
-12 for the cache and as the Celery broker (receipts are queued there after commit, no
-worker consumes them; the db is emptied before and after), CELERY_TASK_ALWAYS_EAGER
-off. The load generator (`bench.loadgen`) sends each request once, `--concurrency` at
-a time. The baseline sends the very same requests (bodies, headers, query strings) to
-`/bench/ok/` on the same server (`bench.settings_server`), once before and once
-after the product; its rate is the mean of the two. Afterwards every event must have
+12 for the cache and as the Celery broker, CELERY_TASK_ALWAYS_EAGER off. A request
+verifies the event and stores it in the inbox (`recovery.inbox`); a Celery worker
+(`--drain-workers` prefork processes on the `webhooks` queue) applies it. Receipts are
+queued to the default queue after commit; no worker consumes them (the db is emptied
+before and after). The load generator (`bench.loadgen`) sends each request once,
+`--concurrency` at a time, and ours is timed from the first request until the inbox
+holds nothing untried: applied, not only answered. The baseline sends the very same
+requests (bodies, headers, query strings) to `/bench/ok/` on the same server
+(`bench.settings_server`), once before and once after the product; its rate is the mean
+of the two. Afterwards every event must have
 been applied exactly once (`webhook_events.verify`); the exit code says whether it was.
 The office is deleted afterwards unless `--keep`.
 """
@@ -27,6 +31,7 @@ import signal
 import tempfile
 import time
 
+from bench.dispatch import stop_workers
 from bench.server import (
     BASELINE_PATH,
     app_database_url,
@@ -77,6 +82,34 @@ def _redis(url):
     return redis.Redis.from_url(url)
 
 
+def start_drain(env, *, workers, log_path):
+    """The worker that applies the inbox: `celery worker -Q webhooks`, as deployed."""
+    from bench.dispatch import start_workers
+
+    return start_workers(env, workers=workers, queue="webhooks", log_path=log_path,
+                         imports=())  # fmt: skip
+
+
+def _inbox_done():
+    """True once every stored event has been tried (applied, or failed and waiting)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT EXISTS (SELECT 1 FROM recovery_inboundwebhook "
+            "WHERE applied_at IS NULL AND attempts = 0)"
+        )
+        return not cursor.fetchone()[0]
+
+
+def inbox_problems():
+    from recovery.models import InboundWebhook
+
+    failed = InboundWebhook.objects.filter(applied_at__isnull=True)
+    some = [f"inbox: {row.provider} {row.key} not applied: {row.error[:200]}" for row in failed[:3]]
+    return some + ([f"inbox: {failed.count()} events not applied"] if some else [])
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(
         prog="python -m bench webhooks", description=__doc__.split("\n")[0]
@@ -86,6 +119,9 @@ def main(argv=None):
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (2)")
     parser.add_argument("--threads", type=int, default=1, help="per worker; 1 = sync worker")
+    parser.add_argument(
+        "--drain-workers", type=int, default=2, help="Celery processes applying the inbox (2)"
+    )
     parser.add_argument("--conn-max-age", type=int, help="CONN_MAX_AGE (default: the app's)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--keep", action="store_true", help="keep the office and the server log")
@@ -125,8 +161,13 @@ def main(argv=None):
 
     queue = _redis(args.redis_url)
     queue.flushdb()
+    from recovery.models import InboundWebhook
+
+    InboundWebhook.objects.all().delete()  # the bench database's inbox: ours only
+    connection.close()
     log_path = os.path.join(tempfile.gettempdir(), f"{slug}-gunicorn.log")
     env = server_env(app_url=app_url, redis_url=args.redis_url, conn_max_age=args.conn_max_age)
+    worker = start_drain(env, workers=args.drain_workers, log_path=log_path)
     proc, address = serve(env, workers=args.workers, threads=args.threads, log_path=log_path)
     host = f"{address[0]}:{address[1]}"
     ours_raw = [render(r, host=host) for r in requests]
@@ -137,7 +178,8 @@ def main(argv=None):
         for name, raws in (("baseline", base_raw), ("ours", ours_raw), ("baseline 2", base_raw)):
             load_before = load_average()
             spy = py_spy(proc.pid, args.py_spy) if args.py_spy and name == "ours" else None
-            runs[name] = fire(raws, address=address, concurrency=args.concurrency)
+            until = _inbox_done if name == "ours" else None
+            runs[name] = fire(raws, address=address, concurrency=args.concurrency, until=until)
             if spy is not None:
                 spy.send_signal(signal.SIGINT)
                 spy.wait()
@@ -147,10 +189,11 @@ def main(argv=None):
             )
     finally:
         stop(proc)
+        stop_workers(worker)
     queued = queue.llen("celery")
     queue.flushdb()
 
-    problems = verify(targets)
+    problems = verify(targets) + inbox_problems()
     ours = runs["ours"]
     for name, run in runs.items():
         if run.non_2xx:
@@ -169,6 +212,10 @@ def main(argv=None):
     else:
         _say(f"[keep] office {slug} (id {counts['office_id']}), server log {log_path}")
     base = (runs["baseline"].rate + runs["baseline 2"].rate) / 2
+    _say(
+        f"[ours] answered in {ours.answered:.2f}s ({len(requests) / ours.answered:,.0f} req/s), "
+        f"all applied {ours.seconds:.2f}s after the first request"
+    )
     _say(
         f"bench webhooks: {ours.rate:,.0f} events/s (baseline {base:,.0f}, ratio "
         f"{ours.rate / base:.2f}) events={len(requests)} concurrency={args.concurrency} "

@@ -2,17 +2,22 @@
 receivers of anymail's tracking and inbound signals (anymail's own views verify the
 ESP's request: its WEBHOOK_SECRET basic auth and the ESP's signature).
 
-No login and no office in the URL: each handler finds the office through the escape
-hatch (the message, or the Twilio account the text came to), verifies the request with
-that office's secret, then works inside `tenancy.office_context`. A request that fails
-verification gets 403 and changes nothing. Twilio signs the exact public URL it called,
-so the URL is rebuilt from PUBLIC_BASE_URL, never from the (proxied) request.
+No login and no office in the URL. Status callbacks and tracking events are verified and
+stored in the webhook inbox (`recovery.inbox`); `twilio_status_apply` and
+`email_tracking_apply` apply them in a worker, finding the office through the escape
+hatch (the message) and working inside `tenancy.office_context`. Inbound texts and
+email replies are applied in the request: they are few, and a person may be waiting on
+them. A request that fails verification gets 403 and changes nothing. Twilio signs the
+exact public URL it called, so the URL is rebuilt from PUBLIC_BASE_URL, never from the
+(proxied) request.
 """
 
 import logging
+from datetime import datetime
 
-from anymail.signals import inbound, tracking
+from anymail.signals import AnymailTrackingEvent, inbound, tracking
 from django.conf import settings
+from django.db import transaction
 from django.dispatch import receiver
 from django.http import HttpResponse, HttpResponseForbidden
 from django.views.decorators.csrf import csrf_exempt
@@ -26,7 +31,7 @@ from campaigns.channels import email as email_channel
 from campaigns.channels import sms as sms_channel
 from campaigns.models import Message
 from debtors.models import ContactPoint
-from recovery import tenancy
+from recovery import inbox, tenancy
 from recovery.models import Office, ProviderCredential
 
 logger = logging.getLogger(__name__)
@@ -45,9 +50,38 @@ def twilio_signature_valid(request, auth_token):
 
 @csrf_exempt
 @require_POST
+@transaction.non_atomic_requests
 def twilio_status(request):
-    """Twilio's status callback for one outbound text (our message id is in `m`)."""
+    """Twilio's status callback for one outbound text (our message id is in `m`):
+    verified, then stored in the inbox for a worker to apply (`recovery.inbox`).
+
+    A callback signed with the platform's auth token needs no lookup; one signed with an
+    office's own token is checked against the office of the message it names."""
     ref, sid = request.GET.get("m", ""), request.POST.get("MessageSid", "")
+    verified_by = None
+    if not twilio_signature_valid(request, sms_channel.platform_config().auth_token):
+        row = _status_message(ref, sid)
+        if row is None:
+            return HttpResponseForbidden()
+        with tenancy.office_context(row["office_id"]):
+            config = sms_channel.office_config(row["office_id"])
+        if config == sms_channel.platform_config() or not twilio_signature_valid(
+            request, config.auth_token
+        ):
+            return HttpResponseForbidden()
+        verified_by = row["office_id"]
+    params = {name: request.POST.get(name) for name in request.POST}
+    status = (params.get("MessageStatus") or params.get("SmsStatus") or "").lower()
+    inbox.receive(
+        "twilio_status",
+        f"{verified_by or 'platform'}:{ref}:{sid}:{status}",  # whose token signed it, too
+        {"m": ref, "params": params, "verified_by": verified_by},
+    )
+    return HttpResponse()
+
+
+def _status_message(ref, sid):
+    """{pk, office_id} of the text a status callback names, or None."""
     with tenancy.all_offices("Twilio status callback: find the message's office"):
         found = Message.objects.filter(channel="sms")
         if ref.isdigit():
@@ -55,21 +89,28 @@ def twilio_status(request):
         elif sid:
             found = found.filter(provider_message_id=sid)
         else:
-            found = found.none()
-        row = found.values("pk", "office_id").first()
+            return None
+        return found.values("pk", "office_id").first()
+
+
+def twilio_status_apply(payload, received_at):
+    """The inbox's handler for a verified status callback."""
+    row = _status_message(payload["m"], payload["params"].get("MessageSid", ""))
     if row is None:
-        # Nothing of ours; answer Twilio only if the request is genuine.
-        if twilio_signature_valid(request, sms_channel.platform_config().auth_token):
-            return HttpResponse()
-        return HttpResponseForbidden()
-    with tenancy.office_context(row["office_id"]):
-        config = sms_channel.office_config(row["office_id"])
-    if not twilio_signature_valid(request, config.auth_token):
-        return HttpResponseForbidden()
-    with tenancy.office_context(row["office_id"]):
+        return "ignored: no message of ours"
+    office_id = row["office_id"]
+    with tenancy.office_context(office_id):
+        if payload.get("verified_by") is None:
+            own = sms_channel.office_config(office_id) != sms_channel.platform_config()
+            if own:  # the platform's token cannot speak for an office's own account
+                return "refused: signed by the platform, the office has its own account"
+        elif payload["verified_by"] != office_id:
+            return "refused: signed by another office's account"
         message = Message.objects.select_related("account", "contact_point").get(pk=row["pk"])
-        track.twilio_status_record(message=message, params=request.POST)
-    return HttpResponse()
+        applied = track.twilio_status_record(
+            message=message, params=payload["params"], at=received_at
+        )
+    return "applied" if applied else "unchanged"
 
 
 def _inbound_offices(account_sid):
@@ -127,10 +168,30 @@ def twilio_inbound(request):
     return _twiml()
 
 
+# What an anymail tracking event carries that `track.email_event_record` reads.
+_EMAIL_EVENT_FIELDS = ("event_type", "message_id", "event_id", "recipient", "reject_reason",
+                       "description", "mta_response", "click_url", "user_agent", "tags",
+                       "metadata")  # fmt: skip
+
+
 @receiver(tracking, dispatch_uid="campaigns.email_tracking")
 def email_tracking(sender, event, esp_name, **kwargs):
-    """anymail's tracking signal (the ESP's request is verified by anymail's view).
-    Raising here makes the ESP retry, which is safe: events are applied once."""
+    """anymail's tracking signal (anymail's view verified the ESP's request): the event
+    goes to the inbox, a worker applies it (`email_tracking_apply`)."""
+    fields = {name: getattr(event, name, None) for name in _EMAIL_EVENT_FIELDS}
+    fields["message_id"] = str(fields["message_id"]) if fields["message_id"] else None
+    fields["timestamp"] = event.timestamp.isoformat() if event.timestamp else None
+    inbox.receive("email_tracking", track.email_event_key(event),
+                  {"esp": esp_name, "event": fields})  # fmt: skip
+
+
+def email_tracking_apply(payload, received_at):
+    """The inbox's handler for an email tracking event."""
+    fields = dict(payload["event"])
+    stamp = fields.pop("timestamp")
+    event = AnymailTrackingEvent(
+        timestamp=datetime.fromisoformat(stamp) if stamp else received_at, **fields
+    )
     metadata = event.metadata or {}
     office_ref = str(metadata.get("office_id", ""))
     message_ref = str(metadata.get("message_id", ""))
@@ -144,10 +205,11 @@ def email_tracking(sender, event, esp_name, **kwargs):
             found = found.none()
         row = found.values("pk", "office_id").first()
     if row is None:
-        return  # not one of our outbox messages (an invitation, a password reset)
+        return "ignored: not an outbox message"  # an invitation, a password reset
     with tenancy.office_context(row["office_id"]):
         message = Message.objects.select_related("account", "contact_point").get(pk=row["pk"])
-        track.email_event_record(message=message, event=event, esp_name=esp_name)
+        applied = track.email_event_record(message=message, event=event, esp_name=payload["esp"])
+    return "applied" if applied else "unchanged"
 
 
 def _reply_origin(addresses, sender):

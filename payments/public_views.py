@@ -1,11 +1,13 @@
 """Public money endpoints, with no login: the demo gateway's page (found by its signed
 ticket) and Stripe's webhook (found by its verified event)."""
 
+import json
 import logging
 
 import stripe
 from django.conf import settings
 from django.core import signing
+from django.db import transaction
 from django.http import Http404, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -16,8 +18,7 @@ from payments import services
 from payments.gateways.demo import checkout_read
 from payments.models import Payment, PaymentPlan
 from payments.services.autopay import authorisation_text, autopay_attach
-from payments.services.stripe_events import stripe_event_apply
-from recovery import tenancy
+from recovery import inbox, tenancy
 from recovery.models import Office
 
 logger = logging.getLogger(__name__)
@@ -97,8 +98,10 @@ def _stripe_secrets(office):
 
 @csrf_exempt
 @require_POST
+@transaction.non_atomic_requests
 def stripe_webhook(request, office_slug=None):
-    """Verify the signature on the raw body with the SDK, then apply the event once."""
+    """Verify the signature on the raw body with the SDK, then store the event in the
+    inbox; a worker applies it, once (`recovery.inbox`)."""
     signature = request.headers.get("Stripe-Signature", "")
     office = None
     if office_slug is not None:  # an office's own endpoint (offices are not tenant rows)
@@ -117,5 +120,10 @@ def stripe_webhook(request, office_slug=None):
     if event is None:
         logger.warning("stripe webhook refused: bad signature")
         return HttpResponseBadRequest("Invalid signature.")
-    outcome = stripe_event_apply(event, office_hint=office.id if office else None)
-    return JsonResponse({"received": True, "outcome": outcome})
+    office_hint = office.id if office else None
+    inbox.receive(
+        "stripe",
+        f"{office_hint or ''}:{event.id}",
+        {"event": json.loads(request.body), "office_hint": office_hint},
+    )
+    return JsonResponse({"received": True})

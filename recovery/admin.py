@@ -4,6 +4,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from recovery.models import (
     ApiKey,
     Document,
+    InboundWebhook,
     Invitation,
     Membership,
     Office,
@@ -59,3 +60,22 @@ admin.site.register([Invitation, WorkItem, Document])
 class ProviderCredentialAdmin(admin.ModelAdmin):
     list_display = ["office", "provider", "updated_at"]
     exclude = ["secrets"]
+
+
+@admin.register(InboundWebhook)
+class InboundWebhookAdmin(admin.ModelAdmin):
+    """The webhook inbox (`recovery.inbox`): what failed shows its error and attempts."""
+
+    list_display = ["provider", "key", "received_at", "applied_at", "attempts", "outcome"]
+    list_filter = ["provider", ("applied_at", admin.EmptyFieldListFilter)]
+    search_fields = ["key"]
+    readonly_fields = ["provider", "key", "payload", "received_at", "applied_at", "outcome",
+                       "error"]  # fmt: skip
+    actions = ["retry_now"]
+
+    @admin.action(description="Retry now")
+    def retry_now(self, request, queryset):
+        from recovery import inbox
+
+        queryset.filter(applied_at__isnull=True).update(attempts=0, next_attempt_at=None)
+        inbox.kick()

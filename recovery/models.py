@@ -332,3 +332,39 @@ class Document(TenantModel):
     debtor_id = models.BigIntegerField(null=True, blank=True)
     created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(default=timezone.now)
+
+
+class InboundWebhook(models.Model):
+    """A provider's webhook, verified and stored before it is applied (a platform table:
+    it arrives with no office; its handler finds the office when it applies it).
+
+    The request only checks the signature and inserts this row, so the provider gets its
+    answer at once and an outage of ours between the two never loses an event; a worker
+    applies the rows in batches (`recovery.inbox`). (provider, key) is unique, so a
+    re-delivery is dropped at the door."""
+
+    provider = models.CharField(max_length=30)
+    key = models.CharField(max_length=200)
+    payload = models.JSONField()
+    received_at = models.DateTimeField(default=timezone.now)
+    applied_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=200, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "key"], name="inbound_webhook_once")
+        ]
+        indexes = [
+            models.Index(
+                fields=["id"],
+                name="inbound_webhook_pending",
+                condition=models.Q(applied_at__isnull=True),
+            ),
+            models.Index(fields=["applied_at"], name="inbound_webhook_applied"),
+        ]
+
+    def __str__(self):
+        return f"{self.provider} {self.key}"

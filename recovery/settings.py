@@ -229,8 +229,14 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
 CELERY_ENABLE_UTC = True
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+# Webhooks are applied from the inbox on their own queue, so a burst of them never waits
+# behind a campaign's dispatch (workers consume both: `-Q celery,webhooks`).
+CELERY_IMPORTS = ["recovery.inbox"]
+CELERY_TASK_ROUTES = {"recovery.inbox.*": {"queue": "webhooks"}}
 CELERY_BEAT_SCHEDULE = {
     "beat-tick": {"task": "recovery.tasks.beat_tick", "schedule": 60.0},
+    # Webhooks a lost kick or a retry's backoff left in the inbox.
+    "webhooks-sweep": {"task": "recovery.inbox.webhooks_sweep", "schedule": 60.0},
     # Messages left `sending` by a dead worker: looked up at the provider or flagged.
     "reconcile-tick": {"task": "campaigns.tasks.reconcile_tick", "schedule": 300.0},
     # Erasure requests (EU-GDPR) whose retention has ended: erased once a day.

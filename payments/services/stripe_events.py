@@ -84,10 +84,15 @@ def _payment_of(obj):
     return None
 
 
+def stripe_inbox_apply(payload, received_at):
+    """The inbox's handler (`recovery.inbox`): the verified event as Stripe sent it."""
+    return stripe_event_apply(payload["event"], office_hint=payload.get("office_hint"))
+
+
 def stripe_event_apply(event, *, office_hint=None):
-    """Apply one verified event; returns a short outcome for the log and the response.
-    `office_hint` is the office whose own endpoint received it."""
-    event = event.to_dict()
+    """Apply one verified event (a `stripe.Event` or its JSON); returns a short outcome
+    for the log and the inbox. `office_hint` is the office whose own endpoint received it."""
+    event = event.to_dict() if hasattr(event, "to_dict") else event
     obj = event["data"]["object"]
     office_id = _office_of(obj, connected_account=event.get("account"), office_hint=office_hint)
     if office_id is None:

@@ -14,7 +14,7 @@ from accounts.models import Event
 from campaigns import planner
 from campaigns.models import DeliveryEvent, Message
 from debtors.models import Consent, ContactPoint
-from recovery import tenancy
+from recovery import inbox, tenancy
 from tests.campaigns.twilio_fakes import dispatch, planned
 from tests.compliance.conftest import NOON
 
@@ -73,7 +73,9 @@ def post(client, payload, auth=BASIC_AUTH):
     headers = {}
     if auth:
         headers["HTTP_AUTHORIZATION"] = "Basic " + base64.b64encode(auth.encode()).decode()
-    return client.post(URL, json.dumps(payload), content_type="application/json", **headers)
+    response = client.post(URL, json.dumps(payload), content_type="application/json", **headers)
+    inbox.drain_once()  # the worker applies what the request stored (none if refused)
+    return response
 
 
 BOUNCE = {

@@ -234,3 +234,28 @@ def test_stop_family_words_in_english_and_spanish_opt_out(client, office_a, word
     with time_machine.travel(NOON - timedelta(minutes=1), tick=False):
         assert signed_post(client, INBOUND, inbound(word)).status_code == 200
     assert "T-REVOKE" in scene.decide_one("sms").rule_ids
+
+
+def test_an_office_with_its_own_twilio_account_is_spoken_for_only_by_its_token(client, sent_sms):
+    """Its callbacks are signed with its own token; the platform's token is not enough."""
+    import json
+
+    from recovery.models import InboundWebhook, ProviderCredential
+
+    scene, message, sid = sent_sms
+    own = {"account_sid": "AC" + "9" * 32, "auth_token": "office-own-token-0123456789abcd",
+           "messaging_service_sid": "MG" + "9" * 32}  # fmt: skip
+    with tenancy.office_context(scene.office.id):
+        ProviderCredential.objects.create(
+            provider=ProviderCredential.Provider.TWILIO, secrets=json.dumps(own)
+        )
+    platform_signed = signed_post(client, *callback(message, sid, "delivered"))
+    assert platform_signed.status_code == 200  # genuine Twilio: stored, then refused
+    assert InboundWebhook.objects.get().outcome.startswith("refused: signed by the platform")
+    assert reload(scene.office, message).status == "sent"
+
+    path, params = callback(message, sid, "delivered", AccountSid=own["account_sid"])
+    assert signed_post(client, path, params, token=own["auth_token"]).status_code == 200
+    assert reload(scene.office, message).status == "delivered"
+    wrong = signed_post(client, *callback(message, sid, "failed"), token="someone-elses")
+    assert wrong.status_code == 403

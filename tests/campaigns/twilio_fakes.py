@@ -14,7 +14,7 @@ from twilio.request_validator import RequestValidator
 
 from campaigns import planner
 from campaigns.dispatch import dispatch_due
-from recovery import tenancy
+from recovery import inbox, tenancy
 from tests.campaigns.test_planner import campaign_with_steps
 from tests.compliance.conftest import NOON, Scene
 
@@ -95,7 +95,9 @@ def signed_post(client, path, params, *, token=AUTH_TOKEN, signature=None):
     )
     headers = {"HTTP_X_TWILIO_SIGNATURE": sig} if sig else {}
     # The app sits behind a TLS proxy: the request reaches it as plain http.
-    return client.post(path, params, HTTP_X_FORWARDED_PROTO="https", **headers)
+    response = client.post(path, params, HTTP_X_FORWARDED_PROTO="https", **headers)
+    inbox.drain_once()  # the worker applies what the request stored (none if refused)
+    return response
 
 
 @pytest.fixture

@@ -75,10 +75,19 @@ def sign(body, secret=WHSEC, timestamp=None):
 
 
 def post_event(client, event, *, secret=WHSEC, path="/payments/stripe/webhook/"):
+    """POST a signed event. The answer carries `inbox`: the inbox rows holding this event
+    (the worker, eager in tests, has applied them; each row's `outcome` says how)."""
+    from recovery.models import InboundWebhook
+
     body = json.dumps(event)
-    return client.post(
+    response = client.post(
         path, data=body, content_type="application/json", HTTP_STRIPE_SIGNATURE=sign(body, secret)
     )
+    response.inbox = list(
+        InboundWebhook.objects.filter(provider="stripe", key__endswith=f":{event['id']}")
+    )
+    response.outcome = response.inbox[-1].outcome if response.inbox else None
+    return response
 
 
 def metadata(payment):

@@ -108,8 +108,9 @@ def test_completed_checkout_applies_the_payment_once_even_when_replayed(
     with django_capture_on_commit_callbacks(execute=True):
         first = post_event(client, event)
     again = post_event(client, event)
-    assert first.status_code == 200 and first.json()["outcome"] == "succeeded"
-    assert again.status_code == 200 and again.json()["outcome"].startswith("duplicate")
+    assert first.status_code == 200 and first.outcome == "succeeded"
+    # The re-delivery is answered 200 (or Stripe retries for days) and dropped at the door.
+    assert again.status_code == 200 and len(again.inbox) == 1
     assert balance(scene) == Decimal("300.00")
     p = payment(p)
     assert p.status == "succeeded" and p.gateway_reference == "pi_3QaTest"
@@ -155,7 +156,7 @@ def test_a_refund_arriving_before_the_success_is_applied_in_the_right_order(clie
                 "metadata": metadata(p),
             },
         )
-        assert post_event(client, refund).json()["outcome"] == "refunded 50.00"
+        assert post_event(client, refund).outcome == "refunded 50.00"
     assert balance(scene) == Decimal("350.00")  # 500 - 200 + 50
     late = stripe_event("checkout.session.completed", session_object(p))
     post_event(client, late)
@@ -199,9 +200,10 @@ def test_a_chargeback_reverses_and_a_won_dispute_puts_the_money_back(client, sta
     assert payment(p).status == "reversed"
     assert balance(scene) == Decimal("500.00")
     won = stripe_event("charge.dispute.closed", dispute_object(p, status="won"))
-    assert post_event(client, won).json()["outcome"].startswith("dispute won")
+    assert post_event(client, won).outcome.startswith("dispute won")
     assert balance(scene) == Decimal("300.00")
-    assert post_event(client, won).json()["outcome"].startswith("duplicate")
+    again = post_event(client, won)
+    assert again.status_code == 200 and len(again.inbox) == 1
 
 
 @pytest.mark.django_db
@@ -232,12 +234,12 @@ def test_paying_in_full_sends_the_letter_and_a_refund_reopens_the_account(
 def test_an_event_for_another_offices_key_mode_or_unknown_payment_is_ignored(client, started):
     scene, p, _ = started
     live = stripe_event("checkout.session.completed", session_object(p), livemode=True)
-    assert post_event(client, live).json()["outcome"].startswith("ignored: live/test")
+    assert post_event(client, live).outcome.startswith("ignored: live/test")
     stranger = session_object(p)
     stranger["metadata"] = {}
     stranger["payment_intent"] = "pi_not_ours"
     response = post_event(client, stripe_event("checkout.session.completed", stranger))
-    assert response.json()["outcome"].startswith("ignored")
+    assert response.outcome.startswith("ignored")
     assert payment(p).status == "pending"
 
 
@@ -286,7 +288,7 @@ def test_a_completed_setup_session_saves_the_card_and_turns_on_autopay(client, s
             },
         )
         response = post_event(client, stripe_event("checkout.session.completed", session))
-    assert response.json()["outcome"] == f"autopay set up for plan {plan.id}"
+    assert response.outcome == f"autopay set up for plan {plan.id}"
     with tenancy.office_context(scene.office.id):
         plan.refresh_from_db()
         assert plan.autopay and plan.payment_method.label == "Visa ending 4242"
@@ -350,5 +352,5 @@ def test_an_office_with_its_own_stripe_account_has_its_own_endpoint_and_secret(c
         post_event(client, event, secret=own, path="/payments/stripe/webhook/nope/").status_code
         == 400
     )
-    assert post_event(client, event, secret=own, path=path).json()["outcome"] == "succeeded"
+    assert post_event(client, event, secret=own, path=path).outcome == "succeeded"
     assert balance(scene) == Decimal("300.00")

@@ -14,7 +14,14 @@ from tests.factories import AccountFactory, CreditorFactory
 
 OUR_APPS = {"recovery", "accounts", "debtors", "payments", "campaigns", "compliance"}
 # Platform tables, read before any office is known (login, office switcher).
-PLATFORM_MODELS = {"recovery.User", "recovery.Office", "recovery.Membership"}
+# The webhook inbox is a platform table too: an event arrives with no office; its
+# handler finds the office when it applies it (`recovery.inbox`).
+PLATFORM_MODELS = {
+    "recovery.User",
+    "recovery.Office",
+    "recovery.Membership",
+    "recovery.InboundWebhook",
+}
 # Globally unique secrets looked up before their office is known (hashes of random
 # tokens): unique on their own by design.
 GLOBAL_UNIQUE_FIELDS = {("recovery.Invitation", "token_hash"), ("recovery.ApiKey", "key_hash")}

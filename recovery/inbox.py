@@ -1,0 +1,194 @@
+"""The webhook inbox: verify, store, answer; apply in batches behind the request.
+
+A provider's webhook view checks the signature and calls `receive`, one INSERT (a
+re-delivery of a stored event is dropped by the unique key), then answers 200. The
+providers retry for days when the answer is slow or an error, and they send bursts: the
+request holds no lock and does none of the event's work. `webhooks_drain` (a Celery task
+on its own `webhooks` queue, kicked by the first event of a burst and swept by beat)
+applies the stored rows oldest first, each in its own transaction through its provider's
+handler: the row is marked applied in the same transaction as the event's effects, so a
+worker killed mid-batch leaves the events it had not finished to be applied again (when
+the batch's lease ends), never half of one. A handler that raises is retried with
+backoff; after `MAX_ATTEMPTS` the row stays for a person (Django admin, "Inbound
+webhooks"), with its error.
+
+`HANDLERS` names each provider's handler; it takes the stored payload (JSON) and the
+time the request arrived, and returns a short outcome. The effects stay exactly
+once on their own too (each provider event's id is unique per office where it lands).
+"""
+
+import json
+import logging
+from datetime import timedelta
+
+from celery import shared_task
+from django.conf import settings
+from django.core.cache import cache
+from django.db import OperationalError, connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+logger = logging.getLogger(__name__)
+
+BATCH = 200
+ROUNDS = 25  # batches per task before it hands over to a fresh one
+MAX_ATTEMPTS = 8
+LEASE = timedelta(minutes=5)  # a claimed batch is taken again after this if its drain died
+LOCK_RETRIES = 3
+KEEP_APPLIED = timedelta(days=14)  # payloads hold phone numbers and addresses
+QUEUE = "webhooks"
+KICKED_KEY = "webhooks:drain-queued"
+KICK_TIMEOUT = 30  # a lost kick is retried after this long (and beat sweeps every minute)
+
+# provider -> "module.function" taking (payload, received_at) and returning an outcome
+HANDLERS = {
+    "stripe": "payments.services.stripe_events.stripe_inbox_apply",
+    "twilio_status": "campaigns.webhooks.twilio_status_apply",
+    "email_tracking": "campaigns.webhooks.email_tracking_apply",
+}
+
+
+def receive(provider, key, payload):
+    """Store a verified event (nothing when (provider, key) is stored already) and make
+    sure a drain is on its way. One statement, committed on its own: call it outside a
+    transaction (webhook views are `non_atomic_requests`)."""
+    table = _table()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (provider, key, payload, received_at, outcome, attempts, "  # noqa: S608 (our table name)
+            "error) VALUES (%s, %s, %s, %s, '', 0, '') ON CONFLICT (provider, key) DO NOTHING",
+            [provider, key[:200], json.dumps(payload), timezone.now()],
+        )
+    kick()
+
+
+def kick():
+    """Queue a drain, after the stored rows commit, unless one is queued already (one
+    per burst, not one per event). Runs the drain at once when Celery is eager (tests)."""
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        webhooks_drain.delay()
+    else:
+        transaction.on_commit(_queue_drain)
+
+
+def _queue_drain():
+    if cache.add(KICKED_KEY, 1, timeout=KICK_TIMEOUT):
+        webhooks_drain.delay()  # routed to the `webhooks` queue (settings)
+
+
+def _table():
+    from recovery.models import InboundWebhook
+
+    return connection.ops.quote_name(InboundWebhook._meta.db_table)
+
+
+def backoff(attempts):
+    """1, 2, 4 … minutes, at most six hours."""
+    return timedelta(minutes=min(2 ** (attempts - 1), 360))
+
+
+def drain_once(limit=BATCH):
+    """Apply up to `limit` pending rows, oldest first; returns how many were taken.
+
+    The batch is claimed in one short transaction: each row's `next_attempt_at` becomes a
+    lease (`LEASE`), so a second drain takes the next rows, and a drain that dies leaves
+    its rows to be taken again when the lease ends. Each row is then applied in its own
+    transaction, which first marks it applied: its effects and the mark commit together,
+    and a row that is somehow taken twice is applied by whichever marks it first."""
+    from recovery.models import InboundWebhook
+
+    now = timezone.now()
+    with transaction.atomic():
+        ids = list(
+            InboundWebhook.objects.select_for_update(skip_locked=True)
+            .filter(applied_at__isnull=True, attempts__lt=MAX_ATTEMPTS)
+            .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+            .order_by("id")
+            .values_list("id", flat=True)[:limit]
+        )
+        if not ids:
+            return 0
+        InboundWebhook.objects.filter(id__in=ids).update(next_attempt_at=now + LEASE)
+    rows = InboundWebhook.objects.filter(id__in=ids).order_by("id")
+    done = []
+    for row in rows.only("id", "provider", "payload", "received_at", "attempts"):
+        outcome = _apply(row)
+        if outcome is not None:
+            row.outcome = str(outcome)[:200]
+            done.append(row)
+    InboundWebhook.objects.bulk_update(done, ["outcome"])  # informational: one statement
+    return len(ids)
+
+
+def _apply(row):
+    """One row in its own transaction; its outcome, or None when it was not applied."""
+    from recovery.models import InboundWebhook
+
+    for attempt in range(1, LOCK_RETRIES + 1):
+        try:
+            with transaction.atomic():
+                _commit_lazily()
+                marked = InboundWebhook.objects.filter(pk=row.pk, applied_at__isnull=True)
+                if not marked.update(applied_at=timezone.now(), error=""):
+                    return None  # another drain applied it
+                if row.provider not in HANDLERS:
+                    raise LookupError(f"no handler for {row.provider!r} webhooks")
+                return import_string(HANDLERS[row.provider])(row.payload, row.received_at) or ""
+        except OperationalError as exc:
+            if _lock_conflict(exc) and attempt < LOCK_RETRIES:
+                continue  # a deadlock with another drain: PostgreSQL chose us; go again
+            error = exc
+        except Exception as exc:  # the next rows still go; this one is retried later
+            error = exc
+        break
+    attempts = row.attempts + 1
+    InboundWebhook.objects.filter(pk=row.pk).update(
+        attempts=attempts,
+        error=f"{type(error).__name__}: {error}"[:2000],
+        next_attempt_at=timezone.now() + backoff(attempts),
+    )
+    logger.error(
+        "webhook not applied",
+        exc_info=error,
+        extra={"provider": row.provider, "id": row.pk, "attempts": attempts},
+    )
+    return None
+
+
+def _commit_lazily():
+    """The row's transaction need not wait for its WAL to reach the disk: if PostgreSQL
+    crashed before it did, the row's effects and its applied mark are lost together and
+    the row is applied again; the stored event itself was committed in full."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit = off")
+
+
+def _lock_conflict(exc):
+    return getattr(exc.__cause__, "pgcode", None) in ("40P01", "40001")
+
+
+@shared_task(acks_late=True)
+def webhooks_drain():
+    """Apply what the inbox holds. The kick's key is cleared first, so an event stored
+    while this runs queues the next drain (nothing waits for the sweep)."""
+    cache.delete(KICKED_KEY)
+    taken = 0
+    for _ in range(ROUNDS):
+        done = drain_once()
+        taken += done
+        if done < BATCH:
+            return taken
+    kick()  # more is waiting: a fresh task takes over (no task runs for minutes)
+    return taken
+
+
+@shared_task
+def webhooks_sweep():
+    """Beat, every minute: drain what a lost kick or a retry's backoff left, and forget
+    payloads applied more than KEEP_APPLIED ago."""
+    from recovery.models import InboundWebhook
+
+    InboundWebhook.objects.filter(applied_at__lt=timezone.now() - KEEP_APPLIED).delete()
+    return webhooks_drain()
