@@ -129,9 +129,16 @@ DATABASE_MAINTENANCE_ROLE = env.str(
 )
 if not IS_POSTGRES:
     # The demo's web server, worker and long imports share one SQLite file: WAL lets
-    # readers (progress polls) go on while an import's transaction writes.
+    # readers (progress polls) go on while an import's transaction writes. IMMEDIATE
+    # transactions take the write lock when they begin, so they wait their turn (up to
+    # `timeout`) instead of failing with "database is locked" when a transaction that
+    # read first tries to write after another writer committed.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
+        {
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
     )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
