@@ -37,7 +37,6 @@ MAX_ATTEMPTS = 8
 LEASE = timedelta(minutes=5)  # a claimed batch is taken again after this if its drain died
 LOCK_RETRIES = 3
 KEEP_APPLIED = timedelta(days=14)  # payloads hold phone numbers and addresses
-QUEUE = "webhooks"
 KICKED_KEY = "webhooks:drain-queued"
 KICK_TIMEOUT = 30  # a lost kick is retried after this long (and beat sweeps every minute)
 
