@@ -29,8 +29,9 @@ def test_agent_finds_an_account_reads_it_and_adds_a_note(page, live_server, scre
     account = AccountFactory(
         office=office, debtor=debtor, office_reference="HR-100042", opening_balance="1250.75"
     )
-    for n in range(3):
-        AccountFactory(office=office, office_reference=f"HR-2000{n}")
+    for n in range(3):  # named so that a search for "Delgado" can never match them
+        other = DebtorFactory(office=office, first_name="Sam", last_name=f"Other{n}")
+        AccountFactory(office=office, debtor=other, office_reference=f"HR-2000{n}")
 
     log_in(page, live_server.url, agent.user.email)
     page.wait_for_url(f"**/o/{office.slug}/")
