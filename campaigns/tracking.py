@@ -120,11 +120,16 @@ def contact_point_mark(*, contact_point, effect, source, method, at, message=Non
 # ---------- Twilio ----------
 
 
+def twilio_provider_status(params):
+    """The status a Twilio callback reports (`MessageStatus`, or the older `SmsStatus`)."""
+    return (params.get("MessageStatus") or params.get("SmsStatus") or "").lower()
+
+
 def twilio_status_record(*, message, params, at=None):
     """One Twilio status callback (its form parameters) for a message of this office."""
     at = at or timezone.now()
     sid = params.get("MessageSid", "")
-    provider_status = (params.get("MessageStatus") or params.get("SmsStatus") or "").lower()
+    provider_status = twilio_provider_status(params)
     status = TWILIO_STATUS.get(provider_status)
     error_code = params.get("ErrorCode", "") or ""
     if status is None:

@@ -71,7 +71,7 @@ def twilio_status(request):
             return HttpResponseForbidden()
         verified_by = row["office_id"]
     params = {name: request.POST.get(name) for name in request.POST}
-    status = (params.get("MessageStatus") or params.get("SmsStatus") or "").lower()
+    status = track.twilio_provider_status(params)
     inbox.receive(
         "twilio_status",
         f"{verified_by or 'platform'}:{ref}:{sid}:{status}",  # whose token signed it, too
