@@ -13,12 +13,14 @@ Each verb runs inside the office's context (the webhook found the office first) 
 
 import hashlib
 import logging
+from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import Account, Event
-from accounts.services import event_record
+from accounts.services import event_record, summary_fit
 from campaigns.channels import sms as sms_channel
 from campaigns.models import DeliveryEvent, Message
 from compliance import services as compliance
@@ -83,7 +85,114 @@ def event_once(*, message, provider, event_key, kind, occurred_at, data=None, of
     return True
 
 
-def _timeline(message, kind, summary, at, data=None):
+@dataclass
+class Delivery:
+    """One provider event about a message, with nothing to say about its address: what
+    `deliveries_record` needs to apply it together with others (set-based)."""
+
+    message_id: int
+    provider: str
+    event_key: str
+    kind: str
+    occurred_at: datetime
+    data: dict
+    status: str | None = None  # ours; None: the event moves no status
+    provider_status: str = ""
+    error_code: str = ""
+    provider_message_id: str = ""
+    timeline: tuple | None = None  # (Event kind, summary, data)
+    applied: bool = field(default=False, init=False)
+
+
+def deliveries_record(deliveries):
+    """Apply many `Delivery`s of this office at once, exactly as one at a time in order
+    would (`event_once`, `message_status_apply`, `_timeline`): the messages are read and
+    locked in id order by one query, the new event keys found by one and inserted by one,
+    the status moves made by one UPDATE per resulting status, the timeline by one insert.
+    Sets each delivery's `applied` (False: its key was recorded before, or its message is
+    not this office's). A constant number of statements, whatever the number of events."""
+    if not deliveries:
+        return deliveries
+    office_id = _office_id()
+    messages = {
+        row["pk"]: row
+        for row in Message.objects.select_for_update(of=("self",))
+        .filter(pk__in={d.message_id for d in deliveries})
+        .order_by("pk")
+        .values(
+            "pk",
+            "status",
+            "sent_at",
+            "provider_message_id",
+            "channel",
+            "account_id",
+            "account__debtor_id",
+        )  # fmt: skip
+    }
+    recorded = set(
+        DeliveryEvent.objects.filter(
+            event_key__in={d.event_key[:200] for d in deliveries},
+            provider__in={d.provider for d in deliveries},
+        ).values_list("provider", "event_key")
+    )
+    new_events, timeline, moves = [], [], {}
+    for d in deliveries:
+        key = (d.provider, d.event_key[:200])
+        message = messages.get(d.message_id)
+        if message is None or key in recorded:
+            continue
+        if d.provider_message_id and message["provider_message_id"] not in (
+            "",
+            d.provider_message_id,
+        ):
+            logger.warning("status callback SID does not match the message", extra={
+                "message_id": d.message_id})  # fmt: skip
+            continue
+        recorded.add(key)  # a second copy in the same batch is a duplicate too
+        d.applied = True
+        new_events.append(DeliveryEvent(office_id=office_id, message_id=d.message_id,
+                                        provider=d.provider, event_key=key[1],
+                                        kind=d.kind[:20], occurred_at=d.occurred_at,
+                                        data=d.data))  # fmt: skip
+        if d.status is not None and RANK[d.status] > RANK[message["status"]]:
+            message["status"] = d.status  # a step up: later events compare against it
+            moves[d.message_id] = d
+        if d.timeline is not None:
+            kind, summary, data = d.timeline
+            timeline.append(Event(office_id=office_id, account_id=message["account_id"],
+                                  debtor_id=message["account__debtor_id"], kind=kind,
+                                  summary=summary_fit(summary), channel=message["channel"],
+                                  occurred_at=d.occurred_at,
+                                  data={"message_id": d.message_id, **(data or {})}))  # fmt: skip
+    DeliveryEvent.objects.bulk_create(new_events)
+    _moves_write(moves, messages)
+    Event.objects.bulk_create(timeline)
+    return deliveries
+
+
+def _moves_write(moves, messages):
+    """The status moves `deliveries_record` decided: one UPDATE for every message that
+    ends on the same status, codes and no other change (the usual case); one each for
+    the few that also get their first `sent_at` or their provider id."""
+    together = {}
+    for message_id, d in sorted(moves.items()):
+        fields = {"status": d.status, "provider_status": d.provider_status[:20],
+                  "error_code": str(d.error_code or "")[:20]}  # fmt: skip
+        message = messages[message_id]
+        alone = {}
+        if d.provider_message_id and message["provider_message_id"] != d.provider_message_id:
+            alone["provider_message_id"] = d.provider_message_id
+        if d.status in (S.SENT, S.DELIVERED) and message["sent_at"] is None:
+            alone["sent_at"] = d.occurred_at
+        if alone:
+            Message.objects.filter(pk=message_id).update(**fields, **alone)
+        else:
+            together.setdefault(tuple(fields.items()), []).append(message_id)
+    for fields, ids in together.items():
+        Message.objects.filter(pk__in=ids).update(**dict(fields))
+
+
+def _timeline(message, kind, summary, data=None, *, at):
     event_record(account=message.account, kind=kind, summary=summary,
                  channel=message.channel, occurred_at=at,
                  data={"message_id": message.pk, **(data or {})})  # fmt: skip
@@ -156,14 +265,40 @@ def twilio_status_record(*, message, params, at=None):
 
 
 def _twilio_timeline(message, provider_status, error_code, at):
+    entry = _twilio_timeline_entry(provider_status, error_code)
+    if entry is not None:
+        _timeline(message, *entry, at=at)
+
+
+def _twilio_timeline_entry(provider_status, error_code):
+    """(kind, summary, data) for the timeline, or None: queued/sent are there already
+    (the dispatcher put "SMS sent" on it)."""
     status = TWILIO_STATUS[provider_status]
     if status == S.DELIVERED:
-        _timeline(message, Event.Kind.MESSAGE_DELIVERED, "SMS delivered", at)
-    elif status == S.FAILED:
+        return Event.Kind.MESSAGE_DELIVERED, "SMS delivered", None
+    if status == S.FAILED:
         code = f" (error {error_code})" if error_code else ""
-        _timeline(message, Event.Kind.MESSAGE_BLOCKED, f"SMS {provider_status}{code}", at,
-                  {"error_code": error_code})  # fmt: skip
-    # queued/sent: the dispatcher already put "SMS sent" on the timeline.
+        return Event.Kind.MESSAGE_BLOCKED, f"SMS {provider_status}{code}", {
+            "error_code": error_code}  # fmt: skip
+    return None
+
+
+def twilio_delivery(*, message_id, params, at):
+    """A status callback as a `Delivery` for `deliveries_record`, or None when it must
+    go alone through `twilio_status_record`: an unknown status, or a failure that says
+    something about the number."""
+    provider_status = twilio_provider_status(params)
+    status = TWILIO_STATUS.get(provider_status)
+    error_code = params.get("ErrorCode", "") or ""
+    if status is None or (status == S.FAILED and sms_channel.number_effect(error_code)):
+        return None
+    sid = params.get("MessageSid", "")
+    return Delivery(message_id=message_id, provider="twilio",
+                    event_key=f"{sid}:{provider_status}", kind=provider_status,
+                    occurred_at=at, data={"sid": sid, "error_code": error_code},
+                    status=status, provider_status=provider_status, error_code=error_code,
+                    provider_message_id=sid,
+                    timeline=_twilio_timeline_entry(provider_status, error_code))  # fmt: skip
 
 
 def sms_reply_record(*, from_number, body, sid, at=None, opt_out_type="", inbox=True):
@@ -250,22 +385,49 @@ def email_event_record(*, message, event, esp_name=""):
     """One anymail tracking event for a message of this office."""
     at = event.timestamp or timezone.now()
     kind = event.event_type
-    status, effect = EMAIL_EVENTS.get(kind, (None, None))
-    if kind == "rejected" and event.reject_reason in ("bounced", "invalid"):
-        effect = "bounced"
-    elif kind == "rejected" and event.reject_reason in ("spam", "unsubscribed"):
-        effect = "opted_out"
+    status, effect = _email_meaning(event)
     data = {"esp": esp_name[:20], "reject_reason": event.reject_reason or ""}
     if not event_once(message=message, provider="email", event_key=email_event_key(event),
                       kind=kind, occurred_at=at, data=data):  # fmt: skip
         return False
     if status is not None:
         message_status_apply(message=message, status=status, provider_status=kind, at=at)
-    if kind in EMAIL_SUMMARY:
-        timeline_kind = EMAIL_TIMELINE.get(kind, Event.Kind.MESSAGE_BLOCKED)
-        _timeline(message, timeline_kind, EMAIL_SUMMARY[kind], at, {"event": kind})
+    entry = _email_timeline_entry(kind)
+    if entry is not None:
+        _timeline(message, *entry, at=at)
     if effect and message.contact_point_id:
         contact_point_mark(contact_point=message.contact_point, effect=effect,
                            source=Source.EMAIL_EVENT, method=f"{esp_name or 'ESP'} {kind}",
                            at=at, message=message)  # fmt: skip
     return True
+
+
+def _email_meaning(event):
+    """(our status or None, what it says about the address or None)."""
+    status, effect = EMAIL_EVENTS.get(event.event_type, (None, None))
+    if event.event_type == "rejected" and event.reject_reason in ("bounced", "invalid"):
+        effect = "bounced"
+    elif event.event_type == "rejected" and event.reject_reason in ("spam", "unsubscribed"):
+        effect = "opted_out"
+    return status, effect
+
+
+def _email_timeline_entry(kind):
+    if kind not in EMAIL_SUMMARY:
+        return None
+    return EMAIL_TIMELINE.get(kind, Event.Kind.MESSAGE_BLOCKED), EMAIL_SUMMARY[kind], {
+        "event": kind}  # fmt: skip
+
+
+def email_delivery(*, message_id, event, esp_name=""):
+    """A tracking event as a `Delivery` for `deliveries_record`, or None when it says
+    something about the address (a bounce, a complaint): that one goes alone through
+    `email_event_record`."""
+    status, effect = _email_meaning(event)
+    if effect:
+        return None
+    return Delivery(message_id=message_id, provider="email", event_key=email_event_key(event),
+                    kind=event.event_type, occurred_at=event.timestamp or timezone.now(),
+                    data={"esp": esp_name[:20], "reject_reason": event.reject_reason or ""},
+                    status=status, provider_status=event.event_type,
+                    timeline=_email_timeline_entry(event.event_type))  # fmt: skip

@@ -100,17 +100,77 @@ def twilio_status_apply(payload, received_at):
         return "ignored: no message of ours"
     office_id = row["office_id"]
     with tenancy.office_context(office_id):
-        if payload.get("verified_by") is None:
-            own = sms_channel.office_config(office_id) != sms_channel.platform_config()
-            if own:  # the platform's token cannot speak for an office's own account
-                return "refused: signed by the platform, the office has its own account"
-        elif payload["verified_by"] != office_id:
-            return "refused: signed by another office's account"
+        refused = _twilio_refusal(office_id, payload.get("verified_by"))
+        if refused:
+            return refused
         message = Message.objects.select_related("account", "contact_point").get(pk=row["pk"])
         applied = track.twilio_status_record(
             message=message, params=payload["params"], at=received_at
         )
     return "applied" if applied else "unchanged"
+
+
+def _twilio_refusal(office_id, verified_by):
+    """Why a callback cannot speak for this office's message, or None (office in context)."""
+    if verified_by is None:
+        if sms_channel.office_config(office_id) != sms_channel.platform_config():
+            # the platform's token cannot speak for an office's own account
+            return "refused: signed by the platform, the office has its own account"
+    elif verified_by != office_id:
+        return "refused: signed by another office's account"
+    return None
+
+
+def twilio_status_apply_batch(items):
+    """The inbox's batch handler: outcomes for [(payload, received_at)], in order.
+
+    Plain status callbacks are applied together, per office (`track.deliveries_record`).
+    One that names its message by SID only, or says something about the number, goes
+    alone through `twilio_status_apply`, after everything before it."""
+    refs = {int(payload["m"]) for payload, _ in items if str(payload["m"]).isdigit()}
+    with tenancy.all_offices("Twilio status callbacks: find the messages' offices"):
+        offices = dict(Message.objects.filter(channel="sms", pk__in=refs)
+                       .values_list("pk", "office_id"))  # fmt: skip
+    batch, refusals = _Deliveries(len(items)), {}
+    for index, (payload, received_at) in enumerate(items):
+        ref = str(payload["m"])
+        office_id = offices.get(int(ref)) if ref.isdigit() else None
+        delivery = office_id and track.twilio_delivery(
+            message_id=int(ref), params=payload["params"], at=received_at
+        )
+        if not delivery:
+            batch.flush()
+            batch.outcomes[index] = twilio_status_apply(payload, received_at)
+            continue
+        verified_by = payload.get("verified_by")
+        if (office_id, verified_by) not in refusals:
+            with tenancy.office_context(office_id):
+                refusals[office_id, verified_by] = _twilio_refusal(office_id, verified_by)
+        if refusals[office_id, verified_by]:
+            batch.outcomes[index] = refusals[office_id, verified_by]
+        else:
+            batch.add(index, office_id, delivery)
+    return batch.flush()
+
+
+class _Deliveries:
+    """Plain delivery events waiting to be applied together, per office."""
+
+    def __init__(self, size):
+        self.outcomes = [None] * size
+        self.waiting = {}  # office id -> [(index, Delivery)]
+
+    def add(self, index, office_id, delivery):
+        self.waiting.setdefault(office_id, []).append((index, delivery))
+
+    def flush(self):
+        for office_id, entries in sorted(self.waiting.items()):
+            with tenancy.office_context(office_id):
+                track.deliveries_record([delivery for _, delivery in entries])
+            for index, delivery in entries:
+                self.outcomes[index] = "applied" if delivery.applied else "unchanged"
+        self.waiting = {}
+        return self.outcomes
 
 
 def _inbound_offices(account_sid):
@@ -185,20 +245,56 @@ def email_tracking(sender, event, esp_name, **kwargs):
                   {"esp": esp_name, "event": fields})  # fmt: skip
 
 
-def email_tracking_apply(payload, received_at):
-    """The inbox's handler for an email tracking event."""
+def _email_event(payload, received_at):
     fields = dict(payload["event"])
     stamp = fields.pop("timestamp")
-    event = AnymailTrackingEvent(
+    return AnymailTrackingEvent(
         timestamp=datetime.fromisoformat(stamp) if stamp else received_at, **fields
     )
+
+
+def _email_refs(event):
+    """(office id, message id) from the metadata our sends carry, or None."""
     metadata = event.metadata or {}
     office_ref = str(metadata.get("office_id", ""))
     message_ref = str(metadata.get("message_id", ""))
+    if office_ref.isdigit() and message_ref.isdigit():
+        return int(office_ref), int(message_ref)
+    return None
+
+
+def email_tracking_apply_batch(items):
+    """The inbox's batch handler for email tracking events, like
+    `twilio_status_apply_batch`: plain events together per office; a bounce, a
+    complaint or an event without our metadata alone, through `email_tracking_apply`."""
+    events = [_email_event(payload, received_at) for payload, received_at in items]
+    refs = [_email_refs(event) for event in events]
+    with tenancy.all_offices("email tracking events: find the messages' offices"):
+        known = set(Message.objects.filter(channel="email", pk__in={r[1] for r in refs if r})
+                    .values_list("office_id", "pk"))  # fmt: skip
+    batch = _Deliveries(len(items))
+    for index, ((payload, received_at), event, ref) in enumerate(
+        zip(items, events, refs, strict=True)
+    ):
+        delivery = ref in known and track.email_delivery(
+            message_id=ref[1], event=event, esp_name=payload["esp"]
+        )
+        if delivery:
+            batch.add(index, ref[0], delivery)
+        else:
+            batch.flush()
+            batch.outcomes[index] = email_tracking_apply(payload, received_at)
+    return batch.flush()
+
+
+def email_tracking_apply(payload, received_at):
+    """The inbox's handler for an email tracking event."""
+    event = _email_event(payload, received_at)
+    ref = _email_refs(event)
     with tenancy.all_offices("email tracking event: find the message's office"):
         found = Message.objects.filter(channel="email")
-        if office_ref.isdigit() and message_ref.isdigit():
-            found = found.filter(pk=int(message_ref), office_id=int(office_ref))
+        if ref is not None:
+            found = found.filter(pk=ref[1], office_id=ref[0])
         elif event.message_id:
             found = found.filter(provider_message_id=str(event.message_id))
         else:
