@@ -65,7 +65,6 @@ def event_record(
     )
 
 
-@transaction.atomic
 def ledger_post(
     *,
     account,
@@ -79,7 +78,12 @@ def ledger_post(
     payment=None,
     reverses=None,
 ):
-    """Append one ledger row and move the cached balances by the same amounts."""
+    """Append one ledger row and move the cached balances by the same amounts.
+
+    Checked first; then three statements in the caller's transaction (no savepoint of
+    its own: no caller goes on after a failed post): the UPDATE of the balances takes
+    the account's row lock, so posts to one account are serial, and `account` is
+    refreshed from it."""
     principal = _money(principal, "principal")
     interest = _money(interest, "interest")
     fees = _money(fees, "fees")
@@ -87,20 +91,6 @@ def ledger_post(
         raise ValidationError({"kind": f"Unknown ledger entry kind {kind!r}."})
     if principal == interest == fees == ZERO:
         raise ValidationError("A ledger entry must move at least one balance.")
-    locked = Account.objects.select_for_update().get(pk=account.pk)
-    entry = Transaction.objects.create(
-        account=locked,
-        kind=kind,
-        principal=principal,
-        interest=interest,
-        fees=fees,
-        currency=locked.currency,
-        effective_date=effective_date or timezone.localdate(),
-        memo=memo,
-        created_by=created_by,
-        payment=payment,
-        reverses=reverses,
-    )
     collected = ZERO
     total = principal + interest + fees
     if kind == Transaction.Kind.PAYMENT:
@@ -110,16 +100,28 @@ def ledger_post(
         or (reverses is None and payment is not None)  # a partial refund of a payment
     ):
         collected = -total
-    Account.objects.filter(pk=locked.pk).update(
-        principal_balance=F("principal_balance") + principal,
-        interest_balance=F("interest_balance") + interest,
-        fees_balance=F("fees_balance") + fees,
-        total_collected=F("total_collected") + collected,
-    )
-    account.refresh_from_db(
-        fields=["principal_balance", "interest_balance", "fees_balance", "total_collected"]
-    )
-    return entry
+    with transaction.atomic(savepoint=False):
+        Account.objects.filter(pk=account.pk).update(
+            principal_balance=F("principal_balance") + principal,
+            interest_balance=F("interest_balance") + interest,
+            fees_balance=F("fees_balance") + fees,
+            total_collected=F("total_collected") + collected,
+        )
+        account.refresh_from_db(fields=["principal_balance", "interest_balance", "fees_balance",
+                                        "total_collected", "currency"])  # fmt: skip
+        return Transaction.objects.create(
+            account=account,
+            kind=kind,
+            principal=principal,
+            interest=interest,
+            fees=fees,
+            currency=account.currency,
+            effective_date=effective_date or timezone.localdate(),
+            memo=memo,
+            created_by=created_by,
+            payment=payment,
+            reverses=reverses,
+        )
 
 
 @transaction.atomic

@@ -21,7 +21,12 @@ DISPUTING = (Dispute.Status.OPEN, Dispute.Status.VERIFIED)
 
 
 def _locked(payment):
-    return Payment.objects.select_for_update().select_related("account").get(pk=payment.pk)
+    """The payment and its account locked; the office read with them (not locked)."""
+    return (
+        Payment.objects.select_for_update(of=("self", "account"))
+        .select_related("account__office")
+        .get(pk=payment.pk)
+    )
 
 
 def _debtor_accounts(debtor_id):
@@ -143,9 +148,9 @@ def payment_succeeded(*, payment, reference="", received_at=None, actor=None):
 
     office_id, payment_id = payment.office_id, payment.id
     transaction.on_commit(lambda: payment_receipt.delay(office_id, payment_id))
-    closed = Account.objects.filter(
-        pk__in=touched | {payment.account_id}, status__in=PAID_LIKE
-    ).values_list("id", flat=True)
+    touched.add(payment.account_id)  # their statuses are the locked rows' (moved above)
+    closed = [account_id for account_id in sorted(touched)
+              if accounts[account_id].status in PAID_LIKE]  # fmt: skip
     for account_id in closed:
         transaction.on_commit(
             lambda account_id=account_id: account_closure_letter.delay(office_id, account_id)

@@ -11,7 +11,8 @@ import logging
 
 import stripe
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import connection
+from django.utils import timezone
 
 from payments.gateways import from_minor, stripe_config
 from payments.models import GatewayEvent, Payment
@@ -110,15 +111,8 @@ def stripe_event_apply(event, *, office_hint=None):
                 _intent_id(obj), api_key=config_key, account=config.account if config else None
             )
             payment = _payment_of(obj)
-        try:
-            with transaction.atomic():
-                record = GatewayEvent.objects.create(
-                    gateway="stripe",
-                    event_id=event["id"],
-                    event_type=event["type"],
-                    payment=payment,
-                )
-        except IntegrityError:
+        record = _event_recorded(office_id, event, payment)
+        if record is None:
             return "duplicate: already applied"
         if event["type"] == "checkout.session.completed" and obj.get("mode") == "setup":
             outcome = _setup_completed(obj, config)
@@ -126,8 +120,7 @@ def stripe_event_apply(event, *, office_hint=None):
             outcome = "ignored: no payment matches"
         else:
             outcome = _apply(event["type"], obj, payment)
-        record.outcome = outcome[:200]
-        record.save(update_fields=["outcome"])
+        GatewayEvent.objects.filter(pk=record).update(outcome=outcome[:200])
         logger.info(
             "stripe event applied",
             extra={
@@ -137,6 +130,27 @@ def stripe_event_apply(event, *, office_hint=None):
             },
         )
         return outcome
+
+
+def _event_recorded(office_id, event, payment):
+    """Record the event under its unique (office, gateway, event id): the new row's id,
+    or None when it was recorded before. One statement (no savepoint to undo a clash)."""
+    table = connection.ops.quote_name(GatewayEvent._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (office_id, gateway, event_id, event_type, payment_id, "  # noqa: S608 (our table name)
+            "received_at, outcome) VALUES (%s, 'stripe', %s, %s, %s, %s, '') "
+            "ON CONFLICT DO NOTHING RETURNING id",
+            [
+                office_id,
+                event["id"][:120],
+                event["type"][:80],
+                getattr(payment, "pk", None),
+                timezone.now(),
+            ],  # fmt: skip
+        )
+        row = cursor.fetchone()
+    return row[0] if row else None
 
 
 def _succeed_from_charge(payment, obj):

@@ -13,7 +13,13 @@ from payments.models import GatewayEvent
 from recovery import inbox, tenancy
 from recovery.models import InboundWebhook
 from tests.payments import test_stripe
-from tests.payments.conftest import post_event, session_object, stripe_event
+from tests.payments.conftest import (
+    WHSEC,
+    post_event,
+    session_object,
+    sign,
+    stripe_event,
+)
 from tests.payments.test_stripe import payment
 
 pytestmark = pytest.mark.django_db
@@ -55,6 +61,17 @@ def test_a_forged_event_is_not_stored(client, started, lazy_worker):
         client, stripe_event("checkout.session.completed", session_object(p)), secret="whsec_x"
     )
     assert response.status_code == 400
+    assert not InboundWebhook.objects.exists()
+
+
+@pytest.mark.usefixtures("stripe_keys")
+@pytest.mark.parametrize("body", ["not json {", '["a list"]', '{"object": "event"}'])
+def test_a_signed_body_that_is_not_an_event_gets_400_and_is_not_stored(client, body):
+    response = client.post("/payments/stripe/webhook/", data=body,
+                           content_type="application/json",
+                           HTTP_STRIPE_SIGNATURE=sign(body, WHSEC))  # fmt: skip
+    assert response.status_code == 400
+    assert response.content == b"The body is not a Stripe event."
     assert not InboundWebhook.objects.exists()
 
 
