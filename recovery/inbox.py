@@ -19,12 +19,13 @@ once on their own too (each provider event's id is unique per office where it la
 
 import json
 import logging
+import time
 from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
 from django.core.cache import cache
-from django.db import OperationalError, connection, transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -39,6 +40,9 @@ LOCK_RETRIES = 3
 KEEP_APPLIED = timedelta(days=14)  # payloads hold phone numbers and addresses
 KICKED_KEY = "webhooks:drain-queued"
 KICK_TIMEOUT = 30  # a lost kick is retried after this long (and beat sweeps every minute)
+KICK_EVERY = 0.1  # seconds: a process kicks at most this often (one Redis call per burst)
+QUIET = 0.15  # seconds a drain waits for a last look: longer than KICK_EVERY (see kick)
+_last_kick = 0.0  # this process's, time.monotonic()
 
 # provider -> "module.function" taking (payload, received_at) and returning an outcome
 HANDLERS = {
@@ -58,19 +62,33 @@ def receive(provider, key, payload):
     """Store a verified event (nothing when (provider, key) is stored already) and make
     sure a drain is on its way. One statement, committed on its own: call it outside a
     transaction (webhook views are `non_atomic_requests`)."""
-    table = _table()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (provider, key, payload, received_at, outcome, attempts, "  # noqa: S608 (our table name)
-            "error) VALUES (%s, %s, %s, %s, '', 0, '') ON CONFLICT (provider, key) DO NOTHING",
-            [provider, key[:200], json.dumps(payload), timezone.now()],
-        )
+    sql = (
+        f"INSERT INTO {_table()} (provider, key, payload, received_at, outcome, attempts, "  # noqa: S608 (our table name)
+        "error) VALUES (%s, %s, %s, %s, '', 0, '') ON CONFLICT (provider, key) DO NOTHING"
+    )
+    params = [provider, key[:200], json.dumps(payload), timezone.now()]
+    # The INSERT is its own health check (Django's would cost a SELECT 1 first): a kept
+    # connection that died fails it, and it is sent again on a new one (it is idempotent).
+    connection.health_check_done = True
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+    except (InterfaceError, OperationalError):
+        if connection.in_atomic_block:
+            raise
+        connection.close()
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
     kick()
 
 
 def kick():
     """Queue a drain, after the stored rows commit, unless one is queued already (one
-    per burst, not one per event). Runs the drain at once when Celery is eager (tests)."""
+    per burst, not one per event). Runs the drain at once when Celery is eager (tests).
+
+    A process that kicked less than KICK_EVERY ago does not ask Redis again: the drain
+    it kicked, or the one queued already, had not started then, and every drain takes
+    a last look QUIET after it found the inbox empty, so it sees this row."""
     if settings.CELERY_TASK_ALWAYS_EAGER:
         webhooks_drain.delay()
     else:
@@ -78,6 +96,11 @@ def kick():
 
 
 def _queue_drain():
+    global _last_kick
+    now = time.monotonic()
+    if now - _last_kick < KICK_EVERY:
+        return
+    _last_kick = now
     if cache.add(KICKED_KEY, 1, timeout=KICK_TIMEOUT):
         webhooks_drain.delay()  # routed to the `webhooks` queue (settings)
 
@@ -226,14 +249,21 @@ def _lock_conflict(exc):
 @shared_task(acks_late=True)
 def webhooks_drain():
     """Apply what the inbox holds. The kick's key is cleared first, so an event stored
-    while this runs queues the next drain (nothing waits for the sweep)."""
+    while this runs queues the next drain, or, when its process had just kicked, is
+    found by the last look (nothing waits for the sweep)."""
     cache.delete(KICKED_KEY)
     taken = 0
     for _ in range(ROUNDS):
         done = drain_once()
         taken += done
         if done < BATCH:
-            return taken
+            if settings.CELERY_TASK_ALWAYS_EAGER:
+                return taken  # kicked per event, in the request: no kick was skipped
+            time.sleep(QUIET)  # the last look, for rows whose kick was skipped (kick)
+            done = drain_once()
+            taken += done
+            if not done:
+                return taken
     kick()  # more is waiting: a fresh task takes over (no task runs for minutes)
     return taken
 

@@ -3,6 +3,7 @@ stores, a worker applies; a bad event is retried with backoff without holding up
 rest; a worker dying mid-batch leaves what it had not finished for the next one; old
 payloads are forgotten."""
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -143,3 +144,55 @@ def test_the_sweep_forgets_payloads_applied_two_weeks_ago_and_drains_the_rest(la
     inbox.webhooks_sweep()
     assert set(InboundWebhook.objects.values_list("key", flat=True)) == {"recent", "pending"}
     assert InboundWebhook.objects.get(key="pending").attempts == 1  # tried (no handler)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_kept_connection_that_died_is_replaced_and_the_event_still_stored(
+    client, started, lazy_worker
+):
+    """No SELECT 1 before the INSERT: a dead connection fails the INSERT itself, which
+    is sent again on a new one (the event is stored once, the provider gets its 200)."""
+    from django.db import connection, connections
+
+    if connection.vendor != "postgresql":
+        pytest.skip("terminating a backend is PostgreSQL's")
+    scene, p, _ = started
+    connection.ensure_connection()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()
+    other = connections.create_connection("default")  # the same role may end its own backends
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+    finally:
+        other.close()
+    response = post_event(client, stripe_event("checkout.session.completed", session_object(p)))
+    assert response.status_code == 200
+    (row,) = response.inbox
+    assert row.applied_at is None  # stored, for the worker
+    assert inbox.drain_once() == 1 and payment(p).status == "succeeded"
+
+
+def test_an_event_whose_kick_was_skipped_is_taken_by_the_drains_last_look(
+    client, started, lazy_worker, monkeypatch, django_capture_on_commit_callbacks
+):
+    """A process asks Redis for a drain at most every KICK_EVERY; the drain it kicked
+    looks once more QUIET after finding the inbox empty, and finds what came meanwhile."""
+    from django.core.cache import cache
+
+    scene, p, _ = started
+    waited = []
+
+    def sleep(seconds):  # the drain's wait: the event arrives during it
+        waited.append(seconds)
+        if len(waited) == 1:
+            inbox._last_kick = time.monotonic()  # this process kicked a moment ago
+            with django_capture_on_commit_callbacks(execute=True):
+                post_event(client, stripe_event("checkout.session.completed", session_object(p)))
+            assert cache.get(inbox.KICKED_KEY) is None  # so it queued no drain of its own
+
+    monkeypatch.setattr(inbox.time, "sleep", sleep)
+    assert inbox.webhooks_drain() == 1
+    assert waited == [inbox.QUIET, inbox.QUIET]  # found one, looked again, found none
+    assert payment(p).status == "succeeded"
