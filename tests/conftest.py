@@ -81,3 +81,17 @@ def agent_b(office_b):
 @pytest.fixture
 def admin_a(office_a):
     return MembershipFactory(office=office_a, role="admin")
+
+
+@pytest.fixture
+def lazy_worker(settings):
+    """Celery not eager: what webhook requests store in the inbox waits for
+    `inbox.drain_once` (or the drain task called directly), as it would for the worker
+    (the kick runs after commit, which a test's transaction never reaches)."""
+    from recovery.celery import app
+
+    eager = app.conf.task_always_eager
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    app.conf.task_always_eager = False
+    yield
+    app.conf.task_always_eager = eager

@@ -14,7 +14,7 @@ from campaigns.models import Campaign, DeliveryEvent, Message
 from debtors.models import ContactPoint
 from recovery import inbox, tenancy
 from recovery.models import InboundWebhook
-from tests.campaigns.test_email_tracking import mailgun_event
+from tests.campaigns.test_email_tracking import mailgun_event, mailgun_webhooks  # noqa: F401
 from tests.campaigns.test_email_tracking import post as email_post
 from tests.campaigns.test_twilio_webhooks import NUMBER, callback
 from tests.campaigns.twilio_fakes import (
@@ -28,24 +28,6 @@ from tests.campaigns.twilio_fakes import (
 )
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("twilio_settings", "lazy_worker")]
-
-
-@pytest.fixture
-def lazy_worker(settings):
-    """Celery not eager: what the requests store waits for `drain_once`."""
-    from recovery.celery import app
-
-    settings.CELERY_TASK_ALWAYS_EAGER = False
-    app.conf.task_always_eager = False
-    yield
-    app.conf.task_always_eager = True
-
-
-@pytest.fixture(autouse=True)
-def mailgun_webhooks(settings):
-    from tests.campaigns.test_email_tracking import BASIC_AUTH, SIGNING_KEY
-
-    settings.ANYMAIL = {"MAILGUN_WEBHOOK_SIGNING_KEY": SIGNING_KEY, "WEBHOOK_SECRET": BASIC_AUTH}
 
 
 def sent(office, channel):

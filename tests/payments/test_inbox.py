@@ -27,16 +27,6 @@ pytestmark = pytest.mark.django_db
 started = test_stripe.started  # the fixture: a $200 checkout on a $500 account
 
 
-@pytest.fixture
-def lazy_worker(settings):
-    """Celery not eager: what the requests store waits for `drain_once`, as it would for
-    the worker (the kick runs after commit, which a test's transaction never reaches)."""
-    from recovery.celery import app
-
-    settings.CELERY_TASK_ALWAYS_EAGER = False
-    app.conf.task_always_eager = False
-
-
 def die(payload, received_at):
     raise SystemExit("worker killed")  # not an Exception: nothing in the drain catches it
 
