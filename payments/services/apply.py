@@ -148,7 +148,7 @@ def payment_succeeded(*, payment, reference="", received_at=None, actor=None):
 
     office_id, payment_id = payment.office_id, payment.id
     transaction.on_commit(lambda: payment_receipt.delay(office_id, payment_id))
-    touched.add(payment.account_id)  # their statuses are the locked rows' (moved above)
+    touched.add(payment.account_id)  # statuses as moved above, on the locked rows
     closed = [account_id for account_id in sorted(touched)
               if accounts[account_id].status in PAID_LIKE]  # fmt: skip
     for account_id in closed:

@@ -147,7 +147,7 @@ def _event_recorded(office_id, event, payment):
                 event["type"][:80],
                 getattr(payment, "pk", None),
                 timezone.now(),
-            ],  # fmt: skip
+            ],
         )
         row = cursor.fetchone()
     return row[0] if row else None
