@@ -21,9 +21,11 @@ DISPUTING = (Dispute.Status.OPEN, Dispute.Status.VERIFIED)
 
 
 def _locked(payment):
-    """The payment and its account locked; the office read with them (not locked)."""
+    """The payment locked, its account and office read with it. Only the payment: the
+    accounts are locked after it, in id order (`_debtor_accounts`), by whoever moves
+    their balances, so two payments of one debtor never wait on each other crosswise."""
     return (
-        Payment.objects.select_for_update(of=("self", "account"))
+        Payment.objects.select_for_update(of=("self",))
         .select_related("account__office")
         .get(pk=payment.pk)
     )
