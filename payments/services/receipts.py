@@ -32,8 +32,8 @@ def receipt_pdf(payment, *, office):
 def receipt_send(*, payment_id):
     """Store the receipt PDF and email it, once. Returns the Document."""
     with transaction.atomic():
-        payment = (
-            Payment.objects.select_for_update()
+        payment = (  # only the payment is locked: not its account, debtor or creditor
+            Payment.objects.select_for_update(of=("self",))
             .select_related("account__debtor", "account__creditor")
             .get(pk=payment_id)
         )
