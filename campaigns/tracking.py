@@ -48,25 +48,6 @@ def lower_statuses(status):
     return [s for s, rank in RANK.items() if rank < RANK[status]]
 
 
-def message_status_apply(*, message, status, provider_status="", error_code="",
-                         provider_message_id="", at=None):  # fmt: skip
-    """Move the message forward to `status` if that is a step up; returns whether it
-    moved. A conditional UPDATE, so two callbacks racing cannot move it back."""
-    fields = {"status": status, "provider_status": provider_status[:20],
-              "error_code": str(error_code or "")[:20]}  # fmt: skip
-    if provider_message_id:
-        fields["provider_message_id"] = provider_message_id
-    if status in (S.SENT, S.DELIVERED) and message.sent_at is None:
-        fields["sent_at"] = at or timezone.now()
-    moved = Message.objects.filter(pk=message.pk, status__in=lower_statuses(status)).update(
-        **fields
-    )
-    if moved:
-        for name, value in fields.items():
-            setattr(message, name, value)
-    return bool(moved)
-
-
 def event_once(*, message, provider, event_key, kind, occurred_at, data=None, office_id=None):
     """Record a provider event; False when it was recorded before (a duplicate)."""
     try:
@@ -87,8 +68,8 @@ def event_once(*, message, provider, event_key, kind, occurred_at, data=None, of
 
 @dataclass
 class Delivery:
-    """One provider event about a message, with nothing to say about its address: what
-    `deliveries_record` needs to apply it together with others (set-based)."""
+    """One provider event about a message: what `deliveries_record` needs to apply it,
+    alone or together with others (set-based)."""
 
     message_id: int
     provider: str
@@ -101,14 +82,16 @@ class Delivery:
     error_code: str = ""
     provider_message_id: str = ""
     timeline: tuple | None = None  # (Event kind, summary, data)
+    effect: str | None = None  # what it says about the address (`contact_point_mark`)
     applied: bool = field(default=False, init=False)
 
 
 def deliveries_record(deliveries):
-    """Apply many `Delivery`s of this office at once, exactly as one at a time in order
-    would (`event_once`, `message_status_apply`, `_timeline`): the messages are read and
-    locked in id order by one query, the new event keys found by one and inserted by one,
-    the status moves made by one UPDATE per resulting status, the timeline by one insert.
+    """Apply `Delivery`s of this office (one, or a batch's) as one at a time in order
+    would: the messages are read and locked in id order by one query, the new event keys
+    found by one and inserted by one, the status moves made by one UPDATE per resulting
+    status, the timeline by one insert. What an event says about the address is the
+    caller's (`twilio_status_record`, `email_event_record`).
     Sets each delivery's `applied` (False: its key was recorded before, or its message is
     not this office's). A constant number of statements, whatever the number of events."""
     if not deliveries:
@@ -141,10 +124,8 @@ def deliveries_record(deliveries):
         message = messages.get(d.message_id)
         if message is None or key in recorded:
             continue
-        if d.provider_message_id and message["provider_message_id"] not in (
-            "",
-            d.provider_message_id,
-        ):
+        known_id = message["provider_message_id"]
+        if d.provider_message_id and known_id and known_id != d.provider_message_id:
             logger.warning("status callback SID does not match the message", extra={
                 "message_id": d.message_id})  # fmt: skip
             continue
@@ -192,12 +173,6 @@ def _moves_write(moves, messages):
         Message.objects.filter(pk__in=ids).update(**dict(fields))
 
 
-def _timeline(message, kind, summary, data=None, *, at):
-    event_record(account=message.account, kind=kind, summary=summary,
-                 channel=message.channel, occurred_at=at,
-                 data={"message_id": message.pk, **(data or {})})  # fmt: skip
-
-
 def contact_point_mark(*, contact_point, effect, source, method, at, message=None):
     """What a provider said about an address or number. "bounced", "invalid" and
     "disconnected" stop every later message to it (the planner skips it, the dispatcher
@@ -235,39 +210,19 @@ def twilio_provider_status(params):
 
 
 def twilio_status_record(*, message, params, at=None):
-    """One Twilio status callback (its form parameters) for a message of this office."""
-    at = at or timezone.now()
-    sid = params.get("MessageSid", "")
-    provider_status = twilio_provider_status(params)
-    status = TWILIO_STATUS.get(provider_status)
-    error_code = params.get("ErrorCode", "") or ""
-    if status is None:
-        logger.warning("unknown Twilio status", extra={"status": provider_status[:20]})
+    """One Twilio status callback (its form parameters) for a message of this office:
+    `deliveries_record` of one, then what it says about the number."""
+    delivery = twilio_delivery(message_id=message.pk, params=params, at=at or timezone.now())
+    if delivery is None:
+        logger.warning("unknown Twilio status", extra={
+            "status": twilio_provider_status(params)[:20]})  # fmt: skip
         return False
-    if message.provider_message_id and sid and message.provider_message_id != sid:
-        logger.warning("status callback SID does not match the message", extra={
-            "message_id": message.pk})  # fmt: skip
-        return False
-    first = event_once(message=message, provider="twilio", event_key=f"{sid}:{provider_status}",
-                       kind=provider_status, occurred_at=at,
-                       data={"sid": sid, "error_code": error_code})  # fmt: skip
-    if not first:
-        return False
-    message_status_apply(message=message, status=status, provider_status=provider_status,
-                         error_code=error_code, provider_message_id=sid, at=at)  # fmt: skip
-    _twilio_timeline(message, provider_status, error_code, at)
-    effect = sms_channel.number_effect(error_code) if status == S.FAILED else None
-    if effect and message.contact_point_id:
-        contact_point_mark(contact_point=message.contact_point, effect=effect,
-                           source=Source.CARRIER, method=f"Twilio error {error_code}",
-                           at=at, message=message)  # fmt: skip
-    return True
-
-
-def _twilio_timeline(message, provider_status, error_code, at):
-    entry = _twilio_timeline_entry(provider_status, error_code)
-    if entry is not None:
-        _timeline(message, *entry, at=at)
+    deliveries_record([delivery])
+    if delivery.applied and delivery.effect and message.contact_point_id:
+        contact_point_mark(contact_point=message.contact_point, effect=delivery.effect,
+                           source=Source.CARRIER, method=f"Twilio error {delivery.error_code}",
+                           at=delivery.occurred_at, message=message)  # fmt: skip
+    return delivery.applied
 
 
 def _twilio_timeline_entry(provider_status, error_code):
@@ -284,13 +239,11 @@ def _twilio_timeline_entry(provider_status, error_code):
 
 
 def twilio_delivery(*, message_id, params, at):
-    """A status callback as a `Delivery` for `deliveries_record`, or None when it must
-    go alone through `twilio_status_record`: an unknown status, or a failure that says
-    something about the number."""
+    """A status callback as a `Delivery`, or None for a status we do not know."""
     provider_status = twilio_provider_status(params)
     status = TWILIO_STATUS.get(provider_status)
     error_code = params.get("ErrorCode", "") or ""
-    if status is None or (status == S.FAILED and sms_channel.number_effect(error_code)):
+    if status is None:
         return None
     sid = params.get("MessageSid", "")
     return Delivery(message_id=message_id, provider="twilio",
@@ -298,7 +251,9 @@ def twilio_delivery(*, message_id, params, at):
                     occurred_at=at, data={"sid": sid, "error_code": error_code},
                     status=status, provider_status=provider_status, error_code=error_code,
                     provider_message_id=sid,
-                    timeline=_twilio_timeline_entry(provider_status, error_code))  # fmt: skip
+                    timeline=_twilio_timeline_entry(provider_status, error_code),
+                    effect=sms_channel.number_effect(error_code) if status == S.FAILED
+                    else None)  # fmt: skip
 
 
 def sms_reply_record(*, from_number, body, sid, at=None, opt_out_type="", inbox=True):
@@ -382,24 +337,16 @@ def email_event_key(event):
 
 
 def email_event_record(*, message, event, esp_name=""):
-    """One anymail tracking event for a message of this office."""
-    at = event.timestamp or timezone.now()
-    kind = event.event_type
-    status, effect = _email_meaning(event)
-    data = {"esp": esp_name[:20], "reject_reason": event.reject_reason or ""}
-    if not event_once(message=message, provider="email", event_key=email_event_key(event),
-                      kind=kind, occurred_at=at, data=data):  # fmt: skip
-        return False
-    if status is not None:
-        message_status_apply(message=message, status=status, provider_status=kind, at=at)
-    entry = _email_timeline_entry(kind)
-    if entry is not None:
-        _timeline(message, *entry, at=at)
-    if effect and message.contact_point_id:
-        contact_point_mark(contact_point=message.contact_point, effect=effect,
-                           source=Source.EMAIL_EVENT, method=f"{esp_name or 'ESP'} {kind}",
-                           at=at, message=message)  # fmt: skip
-    return True
+    """One anymail tracking event for a message of this office: `deliveries_record` of
+    one, then what it says about the address."""
+    delivery = email_delivery(message_id=message.pk, event=event, esp_name=esp_name)
+    deliveries_record([delivery])
+    if delivery.applied and delivery.effect and message.contact_point_id:
+        contact_point_mark(contact_point=message.contact_point, effect=delivery.effect,
+                           source=Source.EMAIL_EVENT,
+                           method=f"{esp_name or 'ESP'} {event.event_type}",
+                           at=delivery.occurred_at, message=message)  # fmt: skip
+    return delivery.applied
 
 
 def _email_meaning(event):
@@ -420,14 +367,11 @@ def _email_timeline_entry(kind):
 
 
 def email_delivery(*, message_id, event, esp_name=""):
-    """A tracking event as a `Delivery` for `deliveries_record`, or None when it says
-    something about the address (a bounce, a complaint): that one goes alone through
-    `email_event_record`."""
+    """A tracking event as a `Delivery`."""
     status, effect = _email_meaning(event)
-    if effect:
-        return None
     return Delivery(message_id=message_id, provider="email", event_key=email_event_key(event),
                     kind=event.event_type, occurred_at=event.timestamp or timezone.now(),
                     data={"esp": esp_name[:20], "reject_reason": event.reject_reason or ""},
                     status=status, provider_status=event.event_type,
-                    timeline=_email_timeline_entry(event.event_type))  # fmt: skip
+                    timeline=_email_timeline_entry(event.event_type),
+                    effect=effect)  # fmt: skip

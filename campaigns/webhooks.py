@@ -138,7 +138,7 @@ def twilio_status_apply_batch(items):
         delivery = office_id and track.twilio_delivery(
             message_id=int(ref), params=payload["params"], at=received_at
         )
-        if not delivery:
+        if not delivery or delivery.effect:
             batch.flush()
             batch.outcomes[index] = twilio_status_apply(payload, received_at)
             continue
@@ -279,7 +279,7 @@ def email_tracking_apply_batch(items):
         delivery = ref in known and track.email_delivery(
             message_id=ref[1], event=event, esp_name=payload["esp"]
         )
-        if delivery:
+        if delivery and not delivery.effect:
             batch.add(index, ref[0], delivery)
         else:
             batch.flush()
