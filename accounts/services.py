@@ -49,10 +49,12 @@ def summary_fit(text):
     return text if len(text) <= SUMMARY_MAX else text[: SUMMARY_MAX - 1] + "…"
 
 
-def event_record(
+def event_stage(
     *, account, kind, summary, actor=None, data=None, amount=None, channel="", occurred_at=None
 ):
-    return Event.objects.create(
+    """The timeline event `event_record` would write, unsaved (for a bulk write)."""
+    return Event(
+        office_id=account.office_id,
         account=account,
         debtor_id=account.debtor_id,
         kind=kind,
@@ -63,6 +65,45 @@ def event_record(
         channel=channel,
         occurred_at=occurred_at or timezone.now(),
     )
+
+
+def event_record(**fields):
+    event = event_stage(**fields)
+    event.save(force_insert=True)
+    return event
+
+
+def _entry(account, kind, principal, interest, fees, *, payment, reverses, **fields):
+    """A checked ledger row for `account` (unsaved) and what it adds to the account's
+    total collected."""
+    principal = _money(principal, "principal")
+    interest = _money(interest, "interest")
+    fees = _money(fees, "fees")
+    if kind not in Transaction.Kind.values:
+        raise ValidationError({"kind": f"Unknown ledger entry kind {kind!r}."})
+    if principal == interest == fees == ZERO:
+        raise ValidationError("A ledger entry must move at least one balance.")
+    collected = ZERO
+    total = principal + interest + fees
+    if kind == Transaction.Kind.PAYMENT:
+        collected = -total
+    elif kind == Transaction.Kind.REVERSAL and (
+        (reverses is not None and reverses.kind == Transaction.Kind.PAYMENT)
+        or (reverses is None and payment is not None)  # a partial refund of a payment
+    ):
+        collected = -total
+    entry = Transaction(
+        office_id=account.office_id,
+        account=account,
+        kind=kind,
+        principal=principal,
+        interest=interest,
+        fees=fees,
+        payment=payment,
+        reverses=reverses,
+        **fields,
+    )
+    return entry, collected
 
 
 def ledger_post(
@@ -84,44 +125,65 @@ def ledger_post(
     its own: no caller goes on after a failed post): the UPDATE of the balances takes
     the account's row lock, so posts to one account are serial, and `account` is
     refreshed from it."""
-    principal = _money(principal, "principal")
-    interest = _money(interest, "interest")
-    fees = _money(fees, "fees")
-    if kind not in Transaction.Kind.values:
-        raise ValidationError({"kind": f"Unknown ledger entry kind {kind!r}."})
-    if principal == interest == fees == ZERO:
-        raise ValidationError("A ledger entry must move at least one balance.")
-    collected = ZERO
-    total = principal + interest + fees
-    if kind == Transaction.Kind.PAYMENT:
-        collected = -total
-    elif kind == Transaction.Kind.REVERSAL and (
-        (reverses is not None and reverses.kind == Transaction.Kind.PAYMENT)
-        or (reverses is None and payment is not None)  # a partial refund of a payment
-    ):
-        collected = -total
+    entry, collected = _entry(
+        account, kind, principal, interest, fees, payment=payment, reverses=reverses,
+        memo=memo, effective_date=effective_date or timezone.localdate(), created_by=created_by,
+    )  # fmt: skip
     with transaction.atomic(savepoint=False):
         Account.objects.filter(pk=account.pk).update(
-            principal_balance=F("principal_balance") + principal,
-            interest_balance=F("interest_balance") + interest,
-            fees_balance=F("fees_balance") + fees,
+            principal_balance=F("principal_balance") + entry.principal,
+            interest_balance=F("interest_balance") + entry.interest,
+            fees_balance=F("fees_balance") + entry.fees,
             total_collected=F("total_collected") + collected,
         )
         account.refresh_from_db(fields=["principal_balance", "interest_balance", "fees_balance",
                                         "total_collected", "currency"])  # fmt: skip
-        return Transaction.objects.create(
-            account=account,
-            kind=kind,
-            principal=principal,
-            interest=interest,
-            fees=fees,
-            currency=account.currency,
-            effective_date=effective_date or timezone.localdate(),
-            memo=memo,
-            created_by=created_by,
-            payment=payment,
-            reverses=reverses,
-        )
+        entry.currency = account.currency
+        entry.save(force_insert=True)
+        return entry
+
+
+def ledger_stage(
+    *, account, kind, principal=ZERO, interest=ZERO, fees=ZERO, memo="", effective_date=None,
+    created_by=None, payment=None, reverses=None,
+):  # fmt: skip
+    """The row `ledger_post` would append, unsaved, with `account`'s cached balances
+    moved by it in memory; `ledger_write` writes both. For a caller that posts many
+    rows at once and holds the account's row lock (`select_for_update`) in its
+    transaction, so the balances in memory are the balances in the table."""
+    entry, collected = _entry(
+        account, kind, principal, interest, fees, payment=payment, reverses=reverses,
+        memo=memo, effective_date=effective_date or timezone.localdate(), created_by=created_by,
+        currency=account.currency,
+    )  # fmt: skip
+    account.principal_balance += entry.principal
+    account.interest_balance += entry.interest
+    account.fees_balance += entry.fees
+    account.total_collected += collected
+    return entry
+
+
+STAGED_FIELDS = (
+    "principal_balance", "interest_balance", "fees_balance", "total_collected",
+    "status", "status_changed_at", "resolved_at",
+)  # fmt: skip
+
+
+def ledger_write(*, accounts, entries=(), events=()):
+    """Write what was staged (`ledger_stage`, `status_stage`, `event_stage`): each
+    account's balances and status as they are in memory, the ledger rows and the
+    timeline events; three statements however many rows. The accounts are locked by the
+    caller, in this transaction, and all belong to the office in context."""
+    from portal import pagecache
+    from recovery.bulk import rows_set
+
+    accounts = list({a.pk: a for a in accounts}.values())
+    with transaction.atomic(savepoint=False):
+        rows_set(Account, accounts, STAGED_FIELDS)
+        Transaction.objects.bulk_create(entries)
+        Event.objects.bulk_create(events)
+    if accounts:
+        pagecache.forget_many(accounts[0].office_id, {a.debtor_id for a in accounts})
 
 
 @transaction.atomic
@@ -342,29 +404,40 @@ def account_open_staged(*, staging, accounts, creditor, actor=None, effective_da
     return total
 
 
-@transaction.atomic
-def account_transition(*, account, status, actor=None, reason=""):
-    """Move an account along its lifecycle; refuses a transition the lifecycle forbids."""
+def status_stage(*, account, status, actor=None, reason="", at=None):
+    """Move `account` along its lifecycle in memory (refusing a transition the lifecycle
+    forbids) and return the timeline event that says so, unsaved; None when the account
+    has that status already. `ledger_write` or `account_transition` writes both."""
     current = account.status
     if status == current:
-        return account
+        return None
     if status not in STATUS_TRANSITIONS[AccountStatus(current)]:
         raise ValidationError(
             f"An account that is {AccountStatus(current).label.lower()} cannot become "
             f"{AccountStatus(status).label.lower()}."
         )
-    now = timezone.now()
+    at = at or timezone.now()
     account.status = status
-    account.status_changed_at = now
-    account.resolved_at = now if status in RESOLVED_STATUSES else None
-    account.save(update_fields=["status", "status_changed_at", "resolved_at"])
-    event_record(
+    account.status_changed_at = at
+    account.resolved_at = at if status in RESOLVED_STATUSES else None
+    return event_stage(
         account=account,
         kind=Event.Kind.STATUS_CHANGED,
         actor=actor,
         summary=f"{AccountStatus(current).label} → {AccountStatus(status).label}",
         data={"from": current, "to": status, "reason": reason},
+        occurred_at=at,
     )
+
+
+@transaction.atomic
+def account_transition(*, account, status, actor=None, reason=""):
+    """Move an account along its lifecycle; refuses a transition the lifecycle forbids."""
+    event = status_stage(account=account, status=status, actor=actor, reason=reason)
+    if event is None:
+        return account
+    account.save(update_fields=["status", "status_changed_at", "resolved_at"])
+    event.save(force_insert=True)
     return account
 
 

@@ -42,6 +42,7 @@ from compliance.rules import federal
 from debtors.models import ContactPoint, ContactPreference, Source
 from debtors.timezones import debtor_candidate_zones
 from recovery import tenancy
+from recovery.bulk import rows_set
 from recovery.lookups import array
 
 logger = logging.getLogger(__name__)
@@ -181,7 +182,9 @@ def dispatch_due(*, office, now=None, limit=200):
                 message.status = Message.Status.SENDING
                 message.sending_at = now
                 to_send.append((message, outcome))
-        _rows_set(claimed, ["status", "due_at", "sending_at", "send_time_at", "send_time_reason"])
+        rows_set(
+            Message, claimed, ["status", "due_at", "sending_at", "send_time_at", "send_time_reason"]
+        )
         Event.objects.bulk_create(events)
         # What the sends need, read once for the batch (still before any provider call).
         channels = {m.channel for m, _ in to_send} - {"letter"}
@@ -244,33 +247,6 @@ def _queue_letter(message, outcome, text, office, now):
         _release([(message, outcome)], office_id=message.office_id)
         return "retry"
     return "sent"
-
-
-def _rows_set(messages, fields):
-    """Write `fields` of many rows in one UPDATE … FROM (VALUES …), whatever their
-    values. (Django's bulk_update builds a CASE per row and field: more CPU than all
-    the rest of a batch.) Needs the office in context."""
-    if not messages:
-        return
-    if connection.vendor != "postgresql":
-        # The embedded demo database has no typed VALUES lists; its batches are small.
-        Message.objects.bulk_update(messages, fields)
-        return
-    columns = [Message._meta.get_field(name) for name in fields]
-    params, rows = [], []
-    for message in messages:
-        rows.append("(" + ", ".join(["%s"] * (1 + len(columns))) + ")")
-        params.append(message.pk)
-        params += [c.get_db_prep_save(getattr(message, c.attname), connection) for c in columns]
-    names = ", ".join(c.column for c in columns)
-    sets = ", ".join(f"{c.column} = v.{c.column}::{c.db_type(connection)}" for c in columns)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {Message._meta.db_table} AS m SET {sets} "  # noqa: S608 (our own names)
-            f"FROM (VALUES {', '.join(rows)}) AS v(id, {names}) "
-            "WHERE m.id = v.id::bigint AND m.office_id = %s",
-            [*params, messages[0].office_id],
-        )
 
 
 def _sent_record(messages, now):

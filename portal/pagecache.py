@@ -68,10 +68,19 @@ def render_and_keep(request, key, template, context):
 
 def forget(office_id, debtor_id):
     """Drop the debtor's kept pages once the current transaction commits."""
-    if not _seconds() or office_id is None or debtor_id is None:
+    forget_many(office_id, [debtor_id])
+
+
+def forget_many(office_id, debtor_ids):
+    """`forget` for many debtors of one office: one cache call after the commit."""
+    debtor_ids = [d for d in debtor_ids if d is not None]
+    if not _seconds() or office_id is None or not debtor_ids:
         return
     keys = [
-        _key(office_id, debtor_id, page, language) for page in _PAGES for language in _languages()
+        _key(office_id, debtor_id, page, language)
+        for debtor_id in debtor_ids
+        for page in _PAGES
+        for language in _languages()
     ]
     transaction.on_commit(lambda: cache.delete_many(keys))
 

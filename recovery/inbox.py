@@ -53,8 +53,14 @@ HANDLERS = {
 # provider -> "module.function" taking [(payload, received_at)] and returning their
 # outcomes in order: the provider's rows of a batch applied together, set-based
 BATCH_HANDLERS = {
+    "stripe": "payments.services.stripe_events.stripe_inbox_apply_batch",
     "twilio_status": "campaigns.webhooks.twilio_status_apply_batch",
     "email_tracking": "campaigns.webhooks.email_tracking_apply_batch",
+}
+# provider -> "module.function" taking a payload: whether its batch handler takes it
+# (without one, every row of the provider goes to the batch handler)
+BATCH_TAKES = {
+    "stripe": "payments.services.stripe_events.stripe_inbox_together",
 }
 
 
@@ -140,9 +146,13 @@ def drain_once(limit=BATCH):
         InboundWebhook.objects.filter(id__in=ids).update(next_attempt_at=now + LEASE)
     rows = InboundWebhook.objects.filter(id__in=ids).order_by("id")
     rows = list(rows.only("id", "provider", "payload", "received_at", "attempts"))
-    together = {}
+    together, takes = {}, {}
     for row in rows:
-        if row.provider in BATCH_HANDLERS:
+        if row.provider not in BATCH_HANDLERS:
+            continue
+        if row.provider not in takes:
+            takes[row.provider] = import_string(BATCH_TAKES.get(row.provider, _TAKE_ALL))
+        if _taken_together(takes[row.provider], row):
             together.setdefault(row.provider, []).append(row)
     done = []
     for provider, group in together.items():
@@ -152,7 +162,8 @@ def drain_once(limit=BATCH):
         for row, outcome in zip(group, outcomes, strict=True):
             row.outcome = str(outcome or "")[:200]
             done.append(row)
-        rows = [row for row in rows if row.provider != provider]
+        taken = {row.pk for row in group}
+        rows = [row for row in rows if row.pk not in taken]
     for row in rows:  # one at a time: the other providers, and a group that failed
         outcome = _apply(row)
         if outcome is not None:
@@ -160,6 +171,21 @@ def drain_once(limit=BATCH):
             done.append(row)
     InboundWebhook.objects.bulk_update(done, ["outcome"])  # informational: one statement
     return len(ids)
+
+
+_TAKE_ALL = "recovery.inbox.take_all"
+
+
+def take_all(payload):
+    return True
+
+
+def _taken_together(takes, row):
+    """A payload the predicate cannot read goes alone, where its error is kept."""
+    try:
+        return bool(takes(row.payload))
+    except Exception:
+        return False
 
 
 def _apply_together(provider, rows):
@@ -183,13 +209,13 @@ def _apply_together(provider, rows):
                 raise ValueError(f"{provider}: {len(outcomes)} outcomes for {len(rows)} rows")
             return outcomes
     except Exception as exc:  # the rows go one by one instead
+        reason = f"{type(exc).__name__}: {exc}"[:300]
         logger.warning(
-            "webhook batch applied one by one",
-            extra={
-                "provider": provider,
-                "rows": len(rows),
-                "reason": f"{type(exc).__name__}: {exc}"[:300],
-            },
+            "%s webhook batch of %d rows applied one by one (%s)",
+            provider,
+            len(rows),
+            reason,
+            extra={"provider": provider, "rows": len(rows), "reason": reason},
         )
         return None
 

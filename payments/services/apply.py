@@ -10,10 +10,21 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import ZERO, Account, AccountStatus, Event, Transaction
-from accounts.services import account_transition, event_record, ledger_post, ledger_reverse
+from accounts.services import (
+    account_transition,
+    event_record,
+    event_stage,
+    ledger_post,
+    ledger_reverse,
+    ledger_stage,
+    ledger_write,
+    status_stage,
+)
 from compliance.models import Dispute
 from payments.allocation import COMPONENTS, AccountBalances, allocate
 from payments.models import Installment, Payment, PaymentPlan, PromiseToPay
+from recovery.bulk import rows_set
+from recovery.lookups import array
 from recovery.models import WorkItem
 
 PAID_LIKE = {AccountStatus.PAID, AccountStatus.SETTLED}
@@ -23,31 +34,39 @@ DISPUTING = (Dispute.Status.OPEN, Dispute.Status.VERIFIED)
 def _locked(payment):
     """The payment locked, its account and office read with it. Only the payment: the
     accounts are locked after it, in id order (`_debtor_accounts`), by whoever moves
-    their balances, so two payments of one debtor never wait on each other crosswise."""
+    their balances, so two payments of one debtor never wait on each other crosswise.
+
+    The payment locks here are FOR NO KEY UPDATE: no id changes, so a row that points
+    at the locked one (a timeline event inserted by a delivery callback, a gateway
+    event) does not wait for us, and cannot close a cycle with us."""
     return (
-        Payment.objects.select_for_update(of=("self",))
+        Payment.objects.select_for_update(of=("self",), no_key=True)
         .select_related("account__office")
         .get(pk=payment.pk)
     )
 
 
-def _debtor_accounts(debtor_id):
-    """The debtor's accounts, locked in id order (the one lock order for payments)."""
+def _debtor_accounts(*debtor_ids):
+    """The debtors' accounts, locked in id order (the one lock order for payments);
+    their creditors are read, not locked."""
     return {
         a.id: a
-        for a in Account.objects.select_for_update()
-        .filter(debtor_id=debtor_id)
+        for a in Account.objects.select_for_update(of=("self",), no_key=True)
+        .filter(debtor_id__any=array(debtor_ids))
         .select_related("creditor")
         .order_by("id")
     }
 
 
-def _balances(accounts):
-    disputed = set(
-        Dispute.objects.filter(account_id__in=accounts, status__in=DISPUTING).values_list(
-            "account_id", flat=True
-        )
+def _disputed(accounts):
+    return set(
+        Dispute.objects.filter(
+            account_id__any=array(list(accounts)), status__in=DISPUTING
+        ).values_list("account_id", flat=True)
     )
+
+
+def _balances(accounts, disputed):
     return [
         AccountBalances(
             account_id=a.id,
@@ -60,7 +79,7 @@ def _balances(accounts):
             disputed=a.id in disputed or a.status == AccountStatus.DISPUTED,
             opened_on=a.placed_at,
         )
-        for a in accounts.values()
+        for a in accounts
     ]
 
 
@@ -87,109 +106,203 @@ def payment_processing(*, payment, reference=""):
 def payment_succeeded(*, payment, reference="", received_at=None, actor=None):
     """The money arrived: apply it to the ledger, move statuses, keep plans and
     promises, queue the receipt. Repeating it is a no-op."""
-    payment = _locked(payment)
-    if payment.status not in (Payment.Status.PENDING, Payment.Status.PROCESSING):
-        return payment
-    accounts = _debtor_accounts(payment.account.debtor_id)
-    allocation = allocate(
-        payment.amount,
-        _balances(accounts),
-        direction=payment.direction or None,
-        primary_id=None if payment.direction else payment.account_id,
-    )
-    today = payment.account.office.today()
-    for account_id, parts in allocation.applied.items():
-        account = accounts[account_id]
-        ledger_post(
-            account=account,
-            kind=Transaction.Kind.PAYMENT,
-            **{c: -parts.get(c, ZERO) for c in COMPONENTS},
-            memo=f"Payment {payment.id} ({payment.get_method_display()})",
-            effective_date=today,
-            created_by=actor,
-            payment=payment,
+    return payments_succeeded([(payment, reference)], received_at=received_at, actor=actor)[0]
+
+
+SUCCEEDED_FIELDS = ["status", "unapplied_amount", "gateway_reference", "received_at"]
+
+
+@transaction.atomic
+def payments_succeeded(arrived, *, received_at=None, actor=None):
+    """`payment_succeeded` for many payments of the office in context, in the order
+    given ([(payment or its id, reference)]): their locked rows, in that order. Repeating one is a
+    no-op. The payments are locked in id order, then all their debtors' accounts in id
+    order, and applied in memory, one after another; then every balance, ledger row,
+    timeline event and payment is written in one statement per table. A payment for
+    a plan's installment, and every other payment of its debtor, goes one at a time
+    after the rest (keeping the plan can settle the account)."""
+    ids = [getattr(payment, "pk", payment) for payment, _ in arrived]
+    locked = {
+        p.id: p
+        for p in Payment.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("account__office")
+        .filter(pk__any=array(ids))
+        .order_by("id")
+    }
+    if len(locked) != len(set(ids)):
+        raise Payment.DoesNotExist(f"payments not found: {sorted(set(ids) - set(locked))}")
+    todo, alone, seen = [], [], set()
+    by_plan = {locked[i].account.debtor_id for i in ids if locked[i].installment_id}
+    for payment_id, reference in zip(ids, (reference for _, reference in arrived), strict=True):
+        payment = locked[payment_id]
+        if payment.account.debtor_id in by_plan:
+            alone.append((payment, reference))
+        elif payment.pk not in seen:  # the same payment twice: the second is a no-op
+            seen.add(payment.pk)
+            if payment.status in OPEN:
+                todo.append((payment, reference))
+    received_at = received_at or timezone.now()
+    if todo:
+        _succeed(todo, received_at=received_at, actor=actor)
+    for payment, reference in alone:
+        if payment.status in OPEN:  # the locked row, as an earlier one here left it
+            _succeed([(payment, reference)], received_at=received_at, actor=actor)
+    return [locked[i] for i in ids]
+
+
+OPEN = (Payment.Status.PENDING, Payment.Status.PROCESSING)
+
+
+def _succeed(todo, *, received_at, actor):
+    accounts = _debtor_accounts(*{payment.account.debtor_id for payment, _ in todo})
+    disputed = _disputed(accounts)
+    by_debtor = {}
+    for account in accounts.values():
+        by_debtor.setdefault(account.debtor_id, []).append(account)
+    entries, events, paid, work = [], [], [], []
+    for payment, reference in todo:
+        own = {a.id: a for a in by_debtor.get(payment.account.debtor_id, ())}
+        allocation = allocate(
+            payment.amount,
+            _balances(own.values(), disputed),
+            direction=payment.direction or None,
+            primary_id=None if payment.direction else payment.account_id,
         )
-        applied = sum(parts.values(), ZERO)
-        event_record(
-            account=account,
-            kind=Event.Kind.PAYMENT,
-            actor=actor,
-            summary=f"Payment of {applied} received ({payment.get_method_display()})",
-            amount=applied,
-            channel=payment.source,
-            data={"payment_id": payment.id, "parts": {k: str(v) for k, v in parts.items()}},
-        )
-    payment.status = Payment.Status.SUCCEEDED
-    payment.unapplied_amount = allocation.unapplied
-    payment.gateway_reference = reference or payment.gateway_reference
-    payment.received_at = received_at or timezone.now()
-    payment.save(update_fields=["status", "unapplied_amount", "gateway_reference", "received_at"])
-    touched = set(allocation.applied)
-    if payment.settles_account:
-        _settle(payment, accounts[payment.account_id], actor=actor)
-        touched.add(payment.account_id)
-    for account_id in allocation.applied:
-        account = accounts[account_id]
-        if account.balance == ZERO and account.status not in PAID_LIKE:
-            account_transition(
-                account=account, status=AccountStatus.PAID, actor=actor, reason="Paid in full"
+        today = payment.account.office.today()
+        for account_id, parts in allocation.applied.items():
+            entries.append(
+                ledger_stage(
+                    account=own[account_id],
+                    kind=Transaction.Kind.PAYMENT,
+                    **{c: -parts.get(c, ZERO) for c in COMPONENTS},
+                    memo=f"Payment {payment.id} ({payment.get_method_display()})",
+                    effective_date=today,
+                    created_by=actor,
+                    payment=payment,
+                )
             )
-        _promises_kept(account)
-    if payment.installment_id:
-        _installment_paid(payment, actor=actor)
-    if allocation.unapplied > ZERO:
-        WorkItem.objects.create(
-            kind=WorkItem.Kind.REVIEW,
-            account=payment.account,
-            title=f"Refund an overpayment of {allocation.unapplied} (payment {payment.id})",
-            detail="More was paid than is owed. The difference is held as a credit; "
-            "refund it to the debtor.",
-            due_at=timezone.now() + timezone.timedelta(days=2),
-        )
+            applied = sum(parts.values(), ZERO)
+            events.append(
+                event_stage(
+                    account=own[account_id],
+                    kind=Event.Kind.PAYMENT,
+                    actor=actor,
+                    summary=f"Payment of {applied} received ({payment.get_method_display()})",
+                    amount=applied,
+                    channel=payment.source,
+                    data={"payment_id": payment.id, "parts": {k: str(v) for k, v in parts.items()}},
+                )
+            )
+        payment.status = Payment.Status.SUCCEEDED
+        payment.unapplied_amount = allocation.unapplied
+        payment.gateway_reference = reference or payment.gateway_reference
+        payment.received_at = received_at
+        touched = set(allocation.applied)
+        if payment.settles_account:
+            more_entries, more_events = _settle_staged(
+                payment, own[payment.account_id], actor=actor
+            )
+            entries += more_entries
+            events += more_events
+            touched.add(payment.account_id)
+        for account_id in allocation.applied:
+            account = own[account_id]
+            if account.balance == ZERO and account.status not in PAID_LIKE:
+                reason = "Paid in full"
+                events.append(
+                    status_stage(
+                        account=account, status=AccountStatus.PAID, actor=actor, reason=reason
+                    )
+                )
+        if allocation.unapplied > ZERO:
+            work.append(
+                WorkItem(
+                    office_id=payment.office_id,
+                    kind=WorkItem.Kind.REVIEW,
+                    account_id=payment.account_id,
+                    title=f"Refund an overpayment of {allocation.unapplied} (payment {payment.id})",
+                    detail="More was paid than is owed. The difference is held as a credit; "
+                    "refund it to the debtor.",
+                    due_at=timezone.now() + timezone.timedelta(days=2),
+                )
+            )
+        touched.add(payment.account_id)  # statuses as moved above, on the locked rows
+        paid.append((payment, set(allocation.applied), touched))
+    written = [payment for payment, _, _ in paid]
+    moved = {e.account_id for e in entries} | {
+        e.account_id for e in events if e.kind == Event.Kind.STATUS_CHANGED
+    }
+    ledger_write(accounts=[accounts[i] for i in sorted(moved)], entries=entries, events=events)
+    rows_set(Payment, written, SUCCEEDED_FIELDS)
+    WorkItem.objects.bulk_create(work)
+    _promises_kept({i for _, applied, _ in paid for i in applied})
+    for payment in written:
+        if payment.installment_id:
+            _installment_paid(payment, actor=actor)
+    _letters_queue(paid, accounts)
+
+
+def _letters_queue(paid, accounts):
+    """After the commit: a receipt for each payment, a paid-in-full or settled letter
+    for each account it closed."""
     from payments.tasks import account_closure_letter, payment_receipt
 
-    office_id, payment_id = payment.office_id, payment.id
-    transaction.on_commit(lambda: payment_receipt.delay(office_id, payment_id))
-    touched.add(payment.account_id)  # statuses as moved above, on the locked rows
-    closed = [account_id for account_id in sorted(touched)
-              if accounts[account_id].status in PAID_LIKE]  # fmt: skip
-    for account_id in closed:
-        transaction.on_commit(
-            lambda account_id=account_id: account_closure_letter.delay(office_id, account_id)
-        )
-    return payment
+    for payment, _, touched in paid:
+        office_id, payment_id = payment.office_id, payment.id
+        transaction.on_commit(lambda o=office_id, p=payment_id: payment_receipt.delay(o, p))
+        for account_id in sorted(touched):
+            if accounts[account_id].status in PAID_LIKE:
+                transaction.on_commit(
+                    lambda o=office_id, a=account_id: account_closure_letter.delay(o, a)
+                )
 
 
-def _settle(payment, account, *, actor):
-    """Forgive what a settlement leaves and mark the account settled."""
+def _settle_staged(payment, account, *, actor):
+    """What forgiving the rest of a settled account takes: its ledger rows and events."""
     rest = {
         "principal": account.principal_balance,
         "interest": account.interest_balance,
         "fees": account.fees_balance,
     }
+    entries, events = [], []
     if any(v > ZERO for v in rest.values()):
-        ledger_post(
-            account=account,
-            kind=Transaction.Kind.ADJUSTMENT,
-            **{c: -max(v, ZERO) for c, v in rest.items()},
-            memo=f"Settled: balance forgiven after payment {payment.id}",
-            created_by=actor,
-            payment=payment,
+        entries.append(
+            ledger_stage(
+                account=account,
+                kind=Transaction.Kind.ADJUSTMENT,
+                **{c: -max(v, ZERO) for c, v in rest.items()},
+                memo=f"Settled: balance forgiven after payment {payment.id}",
+                created_by=actor,
+                payment=payment,
+            )
         )
-    if account.status != AccountStatus.SETTLED:
-        account_transition(
-            account=account,
-            status=AccountStatus.SETTLED,
-            actor=actor,
-            reason=f"Settled in full by payment {payment.id}",
-        )
+    event = status_stage(
+        account=account,
+        status=AccountStatus.SETTLED,
+        actor=actor,
+        reason=f"Settled in full by payment {payment.id}",
+    )
+    if event is not None:
+        events.append(event)
+    return entries, events
 
 
-def _promises_kept(account):
+def _settle(payment, account, *, actor):
+    """Forgive what a settlement leaves and mark the account settled (the account is
+    locked by the caller)."""
+    entries, events = _settle_staged(payment, account, actor=actor)
+    ledger_write(accounts=[account], entries=entries, events=events)
+
+
+def _promises_kept(account_ids):
     """An open promise is kept once the payments since it was made reach its amount."""
     from django.db.models import Sum
 
-    for promise in PromiseToPay.objects.filter(account=account, status="open"):
+    open_promises = PromiseToPay.objects.filter(
+        account_id__any=array(sorted(account_ids)), status="open"
+    ).select_related("account")
+    for promise in open_promises.order_by("account_id", "id") if account_ids else ():
+        account = promise.account
         paid = (
             Transaction.objects.filter(
                 account=account, kind=Transaction.Kind.PAYMENT, posted_at__gte=promise.created_at
@@ -227,7 +340,7 @@ def payment_failed(*, payment, message=""):
     payment = _locked(payment)
     if payment.status == Payment.Status.SUCCEEDED:
         return payment_reverse(payment=payment, reason=message or "Payment failed", kind="failed")
-    if payment.status not in (Payment.Status.PENDING, Payment.Status.PROCESSING):
+    if payment.status not in OPEN:
         return payment
     payment.status = Payment.Status.FAILED
     payment.failure_message = message[:300]

@@ -135,22 +135,125 @@ def stripe_event_apply(event, *, office_hint=None):
 def _event_recorded(office_id, event, payment):
     """Record the event under its unique (office, gateway, event id): the new row's id,
     or None when it was recorded before. One statement (no savepoint to undo a clash)."""
+    return _events_recorded(office_id, [(event, getattr(payment, "pk", None))]).get(event["id"])
+
+
+def _events_recorded(office_id, events):
+    """`_event_recorded` for many [(event, payment id)] in one statement: {event id: new
+    row id} for those not recorded before."""
+    if not events:
+        return {}
     table = connection.ops.quote_name(GatewayEvent._meta.db_table)
+    now = timezone.now()
+    params = []
+    for event, payment_id in events:
+        params += [office_id, event["id"][:120], event["type"][:80], payment_id, now]
+    values = ", ".join(["(%s, 'stripe', %s, %s, %s, %s, '')"] * len(events))
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {table} (office_id, gateway, event_id, event_type, payment_id, "  # noqa: S608 (our table name)
-            "received_at, outcome) VALUES (%s, 'stripe', %s, %s, %s, %s, '') "
-            "ON CONFLICT DO NOTHING RETURNING id",
-            [
-                office_id,
-                event["id"][:120],
-                event["type"][:80],
-                getattr(payment, "pk", None),
-                timezone.now(),
-            ],
+            f"received_at, outcome) VALUES {values} ON CONFLICT DO NOTHING RETURNING id, event_id",
+            params,
         )
-        row = cursor.fetchone()
-    return row[0] if row else None
+        return {event_id: row_id for row_id, event_id in cursor.fetchall()}
+
+
+SUCCESS_KINDS = (
+    "checkout.session.completed",
+    "checkout.session.async_payment_succeeded",
+    "payment_intent.succeeded",
+)
+
+
+def _plain_success(event):
+    """(office id, payment id) of a payment's success that names both in our metadata
+    (every Checkout Session and PaymentIntent we create does); else None."""
+    obj = event["data"]["object"]
+    if event.get("type") not in SUCCESS_KINDS:
+        return None
+    if obj.get("object") == "checkout.session" and (
+        obj.get("mode") != "payment" or obj.get("payment_status") != "paid"
+    ):
+        return None
+    metadata = obj.get("metadata") or {}
+    office_id, payment_id = str(metadata.get("office_id", "")), str(metadata.get("payment_id", ""))
+    if office_id.isdigit() and payment_id.isdigit():
+        return int(office_id), int(payment_id)
+    return None
+
+
+def stripe_inbox_together(payload):
+    """Whether the inbox may apply this event with others (`stripe_inbox_apply_batch`):
+    a payment's success that names its office and payment. The rest (refunds, disputes,
+    bank debits on their way, events we must look up) go one per transaction: each
+    locks its payment and then its debtor's accounts, and a transaction that took more
+    of those one after another could wait on another drain crosswise."""
+    return _plain_success(payload["event"]) is not None
+
+
+def stripe_inbox_apply_batch(items):
+    """The inbox's batch handler: [(payload, received_at)] of plain successes
+    (`stripe_inbox_together`) → their outcomes, in order. Applied together, office by
+    office in id order (`payments_succeeded`: a few statements for the lot), so every
+    drain takes its locks in one order: office, payments, accounts."""
+    outcomes = [None] * len(items)
+    waiting = [(index, payload, *_plain_success(payload["event"]))
+               for index, (payload, _) in enumerate(items)]  # fmt: skip
+    _successes_apply(waiting, outcomes)
+    return outcomes
+
+
+def _successes_apply(waiting, outcomes):
+    from payments.services.apply import payments_succeeded
+    from recovery.bulk import rows_set
+    from recovery.lookups import array
+
+    offices = {}
+    for item in waiting:
+        offices.setdefault(item[2], []).append(item)
+    for office_id, group in sorted(offices.items()):
+        with tenancy.office_context(office_id):
+            config = stripe_config(office_id)
+            live = config.api_key.startswith(("sk_live", "rk_live")) if config else None
+            ids = [payment_id for _, _, _, payment_id in group]
+            known = set(Payment.objects.filter(pk__any=array(ids)).values_list("id", flat=True))
+            todo = []
+            for index, payload, _, payment_id in group:
+                event = payload["event"]
+                if live is not None and bool(event.get("livemode")) != live:
+                    outcomes[index] = "ignored: live/test mode does not match this office's key"
+                elif payment_id not in known:  # it may be found by its PaymentIntent
+                    outcomes[index] = stripe_inbox_apply(payload, None)
+                else:
+                    todo.append((index, event, payment_id))
+            recorded = _events_recorded(office_id, [(e, p) for _, e, p in todo])
+            applied = []
+            for index, event, payment_id in todo:
+                if event["id"] in recorded:
+                    applied.append((index, event, payment_id))
+                else:
+                    outcomes[index] = "duplicate: already applied"
+            payments_succeeded(
+                [
+                    (payment_id, _intent_id(e["data"]["object"]) or "")
+                    for _, e, payment_id in applied
+                ]
+            )
+            rows = []
+            for index, event, payment_id in applied:
+                outcomes[index] = "succeeded"
+                rows.append(
+                    GatewayEvent(pk=recorded[event["id"]], office_id=office_id, outcome="succeeded")
+                )
+                logger.info(
+                    "stripe event applied",
+                    extra={
+                        "event_type": event["type"],
+                        "payment_id": payment_id,
+                        "outcome": "succeeded",
+                    },
+                )
+            rows_set(GatewayEvent, rows, ["outcome"])
 
 
 def _succeed_from_charge(payment, obj):

@@ -1,0 +1,34 @@
+"""Writing many rows of one office at once."""
+
+from django.db import connection
+
+
+def rows_set(model, objs, fields):
+    """Write `fields` of many rows of `model` in one UPDATE … FROM (VALUES …), whatever
+    their values. (Django's bulk_update builds a CASE per row and field: more CPU than
+    all the rest of a batch.) The rows are of one office, the one in context."""
+    objs = list(objs)
+    if not objs:
+        return
+    office_id = objs[0].office_id
+    if any(obj.office_id != office_id for obj in objs):
+        raise ValueError(f"{model._meta.label}: rows of more than one office in one write")
+    if connection.vendor != "postgresql":
+        # The embedded demo database has no typed VALUES lists; its batches are small.
+        model.objects.bulk_update(objs, fields)
+        return
+    columns = [model._meta.get_field(name) for name in fields]
+    params, rows = [], []
+    for obj in objs:
+        rows.append("(" + ", ".join(["%s"] * (1 + len(columns))) + ")")
+        params.append(obj.pk)
+        params += [c.get_db_prep_save(getattr(obj, c.attname), connection) for c in columns]
+    names = ", ".join(c.column for c in columns)
+    sets = ", ".join(f"{c.column} = v.{c.column}::{c.db_type(connection)}" for c in columns)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {model._meta.db_table} AS t SET {sets} "  # noqa: S608 (our own names)
+            f"FROM (VALUES {', '.join(rows)}) AS v(id, {names}) "
+            "WHERE t.id = v.id::bigint AND t.office_id = %s",
+            [*params, office_id],
+        )
