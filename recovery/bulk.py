@@ -1,4 +1,4 @@
-"""Writing many rows of one office at once."""
+"""Writing many rows at once."""
 
 from django.db import connection
 
@@ -6,12 +6,14 @@ from django.db import connection
 def rows_set(model, objs, fields):
     """Write `fields` of many rows of `model` in one UPDATE … FROM (VALUES …), whatever
     their values. (Django's bulk_update builds a CASE per row and field: more CPU than
-    all the rest of a batch.) The rows are of one office, the one in context."""
+    all the rest of a batch.) A tenant-owned model's rows are of one office, the one in
+    context, and the UPDATE says so."""
     objs = list(objs)
     if not objs:
         return
-    office_id = objs[0].office_id
-    if any(obj.office_id != office_id for obj in objs):
+    owned = any(f.name == "office" for f in model._meta.concrete_fields)
+    office_id = objs[0].office_id if owned else None
+    if owned and any(obj.office_id != office_id for obj in objs):
         raise ValueError(f"{model._meta.label}: rows of more than one office in one write")
     if connection.vendor != "postgresql":
         # The embedded demo database has no typed VALUES lists; its batches are small.
@@ -29,6 +31,6 @@ def rows_set(model, objs, fields):
         cursor.execute(
             f"UPDATE {model._meta.db_table} AS t SET {sets} "  # noqa: S608 (our own names)
             f"FROM (VALUES {', '.join(rows)}) AS v(id, {names}) "
-            "WHERE t.id = v.id::bigint AND t.office_id = %s",
-            [*params, office_id],
+            "WHERE t.id = v.id::bigint" + (" AND t.office_id = %s" if owned else ""),
+            [*params, office_id] if owned else params,
         )

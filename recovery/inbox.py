@@ -30,6 +30,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from recovery.bulk import rows_set
+
 logger = logging.getLogger(__name__)
 
 BATCH = 200
@@ -169,7 +171,7 @@ def drain_once(limit=BATCH):
         if outcome is not None:
             row.outcome = str(outcome)[:200]
             done.append(row)
-    InboundWebhook.objects.bulk_update(done, ["outcome"])  # informational: one statement
+    rows_set(InboundWebhook, done, ["outcome"])  # informational: one statement
     return len(ids)
 
 

@@ -11,11 +11,8 @@ from django.utils import timezone
 
 from accounts.models import ZERO, Account, AccountStatus, Event, Transaction
 from accounts.services import (
-    account_transition,
     event_record,
     event_stage,
-    ledger_post,
-    ledger_reverse,
     ledger_stage,
     ledger_write,
     status_stage,
@@ -244,17 +241,16 @@ def _succeed(todo, *, received_at, actor):
 
 def _letters_queue(paid, accounts):
     """After the commit: a receipt for each payment, a paid-in-full or settled letter
-    for each account it closed."""
-    from payments.tasks import account_closure_letter, payment_receipt
+    for each account it closed (one task for the lot)."""
+    from payments.tasks import payment_letters
 
-    for payment, _, touched in paid:
-        office_id, payment_id = payment.office_id, payment.id
-        transaction.on_commit(lambda o=office_id, p=payment_id: payment_receipt.delay(o, p))
-        for account_id in sorted(touched):
-            if accounts[account_id].status in PAID_LIKE:
-                transaction.on_commit(
-                    lambda o=office_id, a=account_id: account_closure_letter.delay(o, a)
-                )
+    if not paid:
+        return
+    office_id = paid[0][0].office_id
+    receipts = [payment.id for payment, _, _ in paid]
+    letters = [account_id for _, _, touched in paid for account_id in sorted(touched)
+               if accounts[account_id].status in PAID_LIKE]  # fmt: skip
+    transaction.on_commit(lambda: payment_letters.delay(office_id, receipts, letters))
 
 
 def _settle_staged(payment, account, *, actor):
@@ -378,7 +374,9 @@ def _net_applied(payment):
 def payment_reverse(*, payment, reason, kind="refund", amount=None, actor=None):
     """Take money back out of the books: a refund (whole or part), a chargeback, a
     returned check, a bank debit that failed after all. `amount` None means all of it.
-    The credit (unapplied money) goes first, then the ledger, principal first."""
+    The credit (unapplied money) goes first, then the ledger, principal first. The
+    ledger rows, events and balances are written together (`ledger_write`): the same
+    statements however many of the debtor's accounts the payment touched."""
     payment = _locked(payment)
     if payment.status != Payment.Status.SUCCEEDED:
         return payment
@@ -391,6 +389,7 @@ def payment_reverse(*, payment, reason, kind="refund", amount=None, actor=None):
             f"Only {outstanding} of this payment is left to take back, not {amount}."
         )
     accounts = _debtor_accounts(payment.account.debtor_id)
+    entries, events = [], []
     from_credit = min(payment.unapplied_amount, amount)
     left = amount - from_credit
     for account_id, parts in sorted(_net_applied(payment).items()):
@@ -405,22 +404,26 @@ def payment_reverse(*, payment, reason, kind="refund", amount=None, actor=None):
         if not back:
             continue
         account = accounts[account_id]
-        ledger_post(
-            account=account,
-            kind=Transaction.Kind.REVERSAL,
-            **back,
-            memo=f"{kind.title()}: payment {payment.id} — {reason}"[:200],
-            created_by=actor,
-            payment=payment,
+        entries.append(
+            ledger_stage(
+                account=account,
+                kind=Transaction.Kind.REVERSAL,
+                **back,
+                memo=f"{kind.title()}: payment {payment.id} — {reason}"[:200],
+                created_by=actor,
+                payment=payment,
+            )
         )
         taken = sum(back.values(), ZERO)
-        event_record(
-            account=account,
-            kind=Event.Kind.REVERSAL,
-            actor=actor,
-            summary=f"{_REVERSAL_LABEL[kind]} of {taken}: {reason}",
-            amount=taken,
-            data={"payment_id": payment.id, "kind": kind},
+        events.append(
+            event_stage(
+                account=account,
+                kind=Event.Kind.REVERSAL,
+                actor=actor,
+                summary=f"{_REVERSAL_LABEL[kind]} of {taken}: {reason}",
+                amount=taken,
+                data={"payment_id": payment.id, "kind": kind},
+            )
         )
     payment.unapplied_amount -= from_credit
     payment.refunded_amount += amount
@@ -430,18 +433,32 @@ def payment_reverse(*, payment, reason, kind="refund", amount=None, actor=None):
         payment.failure_message = reason[:300]
         for adjustment in Transaction.objects.filter(
             payment=payment, kind=Transaction.Kind.ADJUSTMENT, reversed_by__isnull=True
-        ):
-            ledger_reverse(entry=adjustment, memo=f"Settlement undone: {reason}"[:200])
+        ):  # the settlement undone (each row is reversed once: a unique key)
+            entries.append(
+                ledger_stage(
+                    account=accounts[adjustment.account_id],
+                    kind=Transaction.Kind.REVERSAL,
+                    principal=-adjustment.principal,
+                    interest=-adjustment.interest,
+                    fees=-adjustment.fees,
+                    memo=f"Settlement undone: {reason}"[:200],
+                    payment=payment,
+                    reverses=adjustment,
+                )
+            )
     payment.save(update_fields=["unapplied_amount", "refunded_amount", "status", "failure_message"])
     for account in accounts.values():
-        account.refresh_from_db(fields=["principal_balance", "interest_balance", "fees_balance"])
         if account.status in PAID_LIKE and account.balance > ZERO:
-            account_transition(
-                account=account,
-                status=AccountStatus.ACTIVE,
-                actor=actor,
-                reason=f"Payment {payment.id} taken back: {reason}"[:200],
+            events.append(
+                status_stage(
+                    account=account,
+                    status=AccountStatus.ACTIVE,
+                    actor=actor,
+                    reason=f"Payment {payment.id} taken back: {reason}"[:200],
+                )
             )
+    moved = {e.account_id for e in entries} | {e.account_id for e in events}
+    ledger_write(accounts=[accounts[i] for i in sorted(moved)], entries=entries, events=events)
     if payment.installment_id and kind != "refund":
         installment = Installment.objects.select_for_update().get(pk=payment.installment_id)
         installment.paid_amount = max(installment.paid_amount - amount, ZERO)
