@@ -109,25 +109,32 @@ def payment_succeeded(*, payment, reference="", received_at=None, actor=None):
 SUCCEEDED_FIELDS = ["status", "unapplied_amount", "gateway_reference", "received_at"]
 
 
+def _payments_locked(ids):
+    """{id: payment} locked in id order (FOR NO KEY UPDATE), account and office read."""
+    locked = {
+        p.id: p
+        for p in Payment.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("account__office")
+        .filter(pk__any=array(list(ids)))
+        .order_by("id")
+    }
+    if len(locked) != len(set(ids)):
+        raise Payment.DoesNotExist(f"payments not found: {sorted(set(ids) - set(locked))}")
+    return locked
+
+
 @transaction.atomic
-def payments_succeeded(arrived, *, received_at=None, actor=None):
+def payments_succeeded(arrived, *, received_at=None, actor=None, locked=None):
     """`payment_succeeded` for many payments of the office in context, in the order
     given ([(payment or its id, reference)]): their locked rows, in that order. Repeating one is a
     no-op. The payments are locked in id order, then all their debtors' accounts in id
     order, and applied in memory, one after another; then every balance, ledger row,
     timeline event and payment is written in one statement per table. A payment for
     a plan's installment, and every other payment of its debtor, goes one at a time
-    after the rest (keeping the plan can settle the account)."""
+    after the rest (keeping the plan can settle the account). `locked`: the payments,
+    locked by the caller already (`_payments_locked`)."""
     ids = [getattr(payment, "pk", payment) for payment, _ in arrived]
-    locked = {
-        p.id: p
-        for p in Payment.objects.select_for_update(of=("self",), no_key=True)
-        .select_related("account__office")
-        .filter(pk__any=array(ids))
-        .order_by("id")
-    }
-    if len(locked) != len(set(ids)):
-        raise Payment.DoesNotExist(f"payments not found: {sorted(set(ids) - set(locked))}")
+    locked = locked if locked is not None else _payments_locked(ids)
     todo, alone, seen = [], [], set()
     by_plan = {locked[i].account.debtor_id for i in ids if locked[i].installment_id}
     for payment_id, reference in zip(ids, (reference for _, reference in arrived), strict=True):
@@ -352,22 +359,39 @@ def payment_failed(*, payment, message=""):
     return payment
 
 
-def _net_applied(payment):
-    """What of this payment still sits in each account's ledger, by component."""
-    net = {}
+def _net_applied(payment_ids):
+    """What of each payment still sits in each account's ledger, by component:
+    {payment id: {account id: {component: amount}}}, one query for all."""
+    net = {payment_id: {} for payment_id in payment_ids}
     for row in (
-        Transaction.objects.filter(payment=payment)
+        Transaction.objects.filter(payment_id__any=array(list(payment_ids)))
         .select_related("reverses")
         .exclude(kind=Transaction.Kind.ADJUSTMENT)
+        .order_by("id")
     ):
         if row.kind == Transaction.Kind.REVERSAL and row.reverses_id is not None:
             # A reversal of the settlement adjustment is not money going back.
             if row.reverses.kind == Transaction.Kind.ADJUSTMENT:
                 continue
-        parts = net.setdefault(row.account_id, dict.fromkeys(COMPONENTS, ZERO))
+        parts = net[row.payment_id].setdefault(row.account_id, dict.fromkeys(COMPONENTS, ZERO))
         for c in COMPONENTS:
             parts[c] -= getattr(row, c)
     return net
+
+
+def _open_adjustments(payment_ids):
+    """The settlement adjustments of each payment not reversed yet: {payment id: [rows]}."""
+    found = {payment_id: [] for payment_id in payment_ids}
+    for row in Transaction.objects.filter(
+        payment_id__any=array(list(payment_ids)),
+        kind=Transaction.Kind.ADJUSTMENT,
+        reversed_by__isnull=True,
+    ).order_by("id"):
+        found[row.payment_id].append(row)
+    return found
+
+
+REVERSED_FIELDS = ["unapplied_amount", "refunded_amount", "status", "failure_message"]
 
 
 @transaction.atomic
@@ -380,19 +404,47 @@ def payment_reverse(*, payment, reason, kind="refund", amount=None, actor=None):
     payment = _locked(payment)
     if payment.status != Payment.Status.SUCCEEDED:
         return payment
-    outstanding = payment.amount - payment.refunded_amount
-    amount = outstanding if amount is None else Decimal(amount)
+    amount = payment.amount - payment.refunded_amount if amount is None else Decimal(amount)
     if amount <= ZERO:
         return payment
+    accounts = _debtor_accounts(payment.account.debtor_id)
+    entries, events = _reversal_staged(
+        payment, amount, kind=kind, reason=reason, actor=actor, accounts=accounts,
+        net=_net_applied([payment.pk])[payment.pk],
+        adjustments=_open_adjustments([payment.pk])[payment.pk],
+    )  # fmt: skip
+    payment.save(update_fields=REVERSED_FIELDS)
+    moved = {e.account_id for e in entries} | {e.account_id for e in events}
+    ledger_write(accounts=[accounts[i] for i in sorted(moved)], entries=entries, events=events)
+    if payment.installment_id and kind != "refund":
+        installment = Installment.objects.select_for_update().get(pk=payment.installment_id)
+        installment.paid_amount = max(installment.paid_amount - amount, ZERO)
+        if installment.paid_amount < installment.amount and installment.status == "paid":
+            installment.status = Installment.Status.SCHEDULED
+            installment.next_attempt_on = payment.account.office.today()
+        installment.save(update_fields=["paid_amount", "status", "next_attempt_on"])
+        plan = installment.plan
+        if plan.status == PaymentPlan.Status.COMPLETED:
+            plan.status = PaymentPlan.Status.ACTIVE
+            plan.ended_at = None
+            plan.save(update_fields=["status", "ended_at"])
+    return payment
+
+
+def _reversal_staged(payment, amount, *, kind, reason, actor, accounts, net, adjustments):
+    """Take `amount` of a succeeded payment back, in memory: the payment's fields, the
+    balances of its debtor's `accounts` (locked), what is left in `net` and
+    `adjustments` (for a later reversal of the same payment); returns the ledger rows
+    and timeline events to write."""
+    outstanding = payment.amount - payment.refunded_amount
     if amount > outstanding:
         raise ValidationError(
             f"Only {outstanding} of this payment is left to take back, not {amount}."
         )
-    accounts = _debtor_accounts(payment.account.debtor_id)
     entries, events = [], []
     from_credit = min(payment.unapplied_amount, amount)
     left = amount - from_credit
-    for account_id, parts in sorted(_net_applied(payment).items()):
+    for account_id, parts in sorted(net.items()):
         if left <= ZERO:
             break
         back = {}
@@ -400,6 +452,7 @@ def payment_reverse(*, payment, reason, kind="refund", amount=None, actor=None):
             take = min(parts[c], left)
             if take > ZERO:
                 back[c] = take
+                parts[c] -= take
                 left -= take
         if not back:
             continue
@@ -427,13 +480,10 @@ def payment_reverse(*, payment, reason, kind="refund", amount=None, actor=None):
         )
     payment.unapplied_amount -= from_credit
     payment.refunded_amount += amount
-    whole = payment.refunded_amount == payment.amount
-    if whole:
+    if payment.refunded_amount == payment.amount:
         payment.status = Payment.Status.REFUNDED if kind == "refund" else Payment.Status.REVERSED
         payment.failure_message = reason[:300]
-        for adjustment in Transaction.objects.filter(
-            payment=payment, kind=Transaction.Kind.ADJUSTMENT, reversed_by__isnull=True
-        ):  # the settlement undone (each row is reversed once: a unique key)
+        for adjustment in adjustments:  # the settlement undone (each row reversed once)
             entries.append(
                 ledger_stage(
                     account=accounts[adjustment.account_id],
@@ -446,7 +496,7 @@ def payment_reverse(*, payment, reason, kind="refund", amount=None, actor=None):
                     reverses=adjustment,
                 )
             )
-    payment.save(update_fields=["unapplied_amount", "refunded_amount", "status", "failure_message"])
+        adjustments.clear()
     for account in accounts.values():
         if account.status in PAID_LIKE and account.balance > ZERO:
             events.append(
@@ -457,21 +507,53 @@ def payment_reverse(*, payment, reason, kind="refund", amount=None, actor=None):
                     reason=f"Payment {payment.id} taken back: {reason}"[:200],
                 )
             )
-    moved = {e.account_id for e in entries} | {e.account_id for e in events}
-    ledger_write(accounts=[accounts[i] for i in sorted(moved)], entries=entries, events=events)
-    if payment.installment_id and kind != "refund":
-        installment = Installment.objects.select_for_update().get(pk=payment.installment_id)
-        installment.paid_amount = max(installment.paid_amount - amount, ZERO)
-        if installment.paid_amount < installment.amount and installment.status == "paid":
-            installment.status = Installment.Status.SCHEDULED
-            installment.next_attempt_on = payment.account.office.today()
-        installment.save(update_fields=["paid_amount", "status", "next_attempt_on"])
-        plan = installment.plan
-        if plan.status == PaymentPlan.Status.COMPLETED:
-            plan.status = PaymentPlan.Status.ACTIVE
-            plan.ended_at = None
-            plan.save(update_fields=["status", "ended_at"])
-    return payment
+    return entries, events
+
+
+@transaction.atomic
+def payments_apply(*, succeeded=(), refunded=(), reason="Refunded", actor=None):
+    """What a gateway reports for many payments of the office in context, as one at a
+    time in this order would leave them: `succeeded` [(payment id, reference)], then
+    `refunded` [(payment id, total refunded so far, reference)]. A refunded payment
+    still pending is first applied (a refund says it was paid); then each refund takes
+    back what its total adds to what was refunded before. Every payment is locked in id
+    order, then all their debtors' accounts in id order, before anything moves: the
+    one lock order of every drain. Returns, per refund, what it adds (zero: nothing)."""
+    succeeded, refunded = list(succeeded), list(refunded)
+    ids = [payment_id for payment_id, _ in succeeded] + [i for i, _, _ in refunded]
+    locked = _payments_locked(ids)
+    _debtor_accounts(*{p.account.debtor_id for p in locked.values()})  # every lock, in order
+    implied = [(i, ref) for i, _, ref in refunded if locked[i].status in OPEN]
+    if succeeded or implied:
+        payments_succeeded(succeeded + implied, locked=locked, actor=actor)
+    if not refunded:
+        return []
+    ids = [payment_id for payment_id, _, _ in refunded]
+    accounts = _debtor_accounts(*{p.account.debtor_id for p in locked.values()})  # as now
+    by_debtor = {}
+    for account in accounts.values():
+        by_debtor.setdefault(account.debtor_id, {})[account.id] = account
+    succeeded = [i for i in dict.fromkeys(ids) if locked[i].status == Payment.Status.SUCCEEDED]
+    net, adjustments = _net_applied(succeeded), _open_adjustments(succeeded)
+    entries, events, taken, moved = [], [], [], {}
+    for payment_id, total, _ in refunded:
+        payment = locked[payment_id]
+        delta = total - payment.refunded_amount
+        taken.append(max(delta, ZERO))
+        if delta <= ZERO or payment.status != Payment.Status.SUCCEEDED:
+            continue
+        more_entries, more_events = _reversal_staged(
+            payment, delta, kind="refund", reason=reason, actor=actor,
+            accounts=by_debtor[payment.account.debtor_id], net=net[payment_id],
+            adjustments=adjustments[payment_id],
+        )  # fmt: skip
+        entries += more_entries
+        events += more_events
+        moved[payment_id] = payment
+    changed = {e.account_id for e in entries} | {e.account_id for e in events}
+    ledger_write(accounts=[accounts[i] for i in sorted(changed)], entries=entries, events=events)
+    rows_set(Payment, moved.values(), REVERSED_FIELDS)
+    return taken
 
 
 _REVERSAL_LABEL = {

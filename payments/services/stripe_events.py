@@ -182,78 +182,131 @@ def _plain_success(event):
     return None
 
 
+def _plain_refund(event):
+    """The PaymentIntent of a paid charge's refund that carries no metadata of ours (as
+    Stripe sends them: charges do not copy the PaymentIntent's); else None."""
+    obj = event["data"]["object"]
+    if event.get("type") != "charge.refunded" or obj.get("object") != "charge":
+        return None
+    intent = obj.get("payment_intent")
+    metadata = obj.get("metadata") or {}
+    if not isinstance(intent, str) or not intent or "payment_id" in metadata:
+        return None
+    if not (obj.get("paid") or obj.get("status") == "succeeded"):
+        return None
+    return intent if isinstance(obj.get("amount_refunded"), int) else None
+
+
 def stripe_inbox_together(payload):
     """Whether the inbox may apply this event with others (`stripe_inbox_apply_batch`):
-    a payment's success that names its office and payment. The rest (refunds, disputes,
-    bank debits on their way, events we must look up) go one per transaction: each
-    locks its payment and then its debtor's accounts, and a transaction that took more
-    of those one after another could wait on another drain crosswise."""
-    return _plain_success(payload["event"]) is not None
+    a payment's success that names its office and payment, or a plain refund. The rest
+    (disputes, bank debits on their way, events we must look up) go one per
+    transaction: each locks its payment and then its debtor's accounts, and a
+    transaction that took more of those one after another could wait on another drain
+    crosswise."""
+    event = payload["event"]
+    return _plain_success(event) is not None or _plain_refund(event) is not None
 
 
 def stripe_inbox_apply_batch(items):
-    """The inbox's batch handler: [(payload, received_at)] of plain successes
-    (`stripe_inbox_together`) → their outcomes, in order. Applied together, office by
-    office in id order (`payments_succeeded`: a few statements for the lot), so every
-    drain takes its locks in one order: office, payments, accounts."""
+    """The inbox's batch handler: [(payload, received_at)] of plain successes and
+    refunds (`stripe_inbox_together`) → their outcomes, in order. Applied together,
+    office by office in id order (`payments_apply`: a few statements for the lot), so
+    every drain takes its locks in one order: office, payments, accounts."""
+    from recovery.lookups import array
+
     outcomes = [None] * len(items)
-    waiting = [(index, payload, *_plain_success(payload["event"]))
-               for index, (payload, _) in enumerate(items)]  # fmt: skip
-    _successes_apply(waiting, outcomes)
+    intents = {_plain_refund(payload["event"]) for payload, _ in items} - {None}
+    where = {}  # intent -> office: the first payment's, as one at a time finds it
+    with tenancy.all_offices("Stripe refunds: the PaymentIntents name the payments' offices"):
+        found = Payment.objects.filter(
+            gateway=Payment.Gateway.STRIPE, gateway_reference__any=array(sorted(intents))
+        )
+        rows = found.order_by("id").values_list("gateway_reference", "office_id") if intents else ()
+        for intent, office_id in rows:
+            where.setdefault(intent, office_id)
+    offices = {}
+    for index, (payload, _) in enumerate(items):
+        success = _plain_success(payload["event"])
+        if success is not None:
+            offices.setdefault(success[0], []).append((index, payload, "success", success[1]))
+            continue
+        intent = _plain_refund(payload["event"])
+        if intent in where:
+            offices.setdefault(where[intent], []).append((index, payload, "refund", intent))
+        else:  # not one of ours, or one to look up: alone, before any lock is taken
+            outcomes[index] = stripe_inbox_apply(payload, None)
+    for office_id, group in sorted(offices.items()):
+        with tenancy.office_context(office_id):
+            _office_events_apply(office_id, group, outcomes)
     return outcomes
 
 
-def _successes_apply(waiting, outcomes):
-    from payments.services.apply import payments_succeeded
+def _office_events_apply(office_id, group, outcomes):
+    from payments.services.apply import payments_apply
     from recovery.bulk import rows_set
     from recovery.lookups import array
 
-    offices = {}
-    for item in waiting:
-        offices.setdefault(item[2], []).append(item)
-    for office_id, group in sorted(offices.items()):
-        with tenancy.office_context(office_id):
-            config = stripe_config(office_id)
-            live = config.api_key.startswith(("sk_live", "rk_live")) if config else None
-            ids = [payment_id for _, _, _, payment_id in group]
-            known = set(Payment.objects.filter(pk__any=array(ids)).values_list("id", flat=True))
-            todo = []
-            for index, payload, _, payment_id in group:
-                event = payload["event"]
-                if live is not None and bool(event.get("livemode")) != live:
-                    outcomes[index] = "ignored: live/test mode does not match this office's key"
-                elif payment_id not in known:  # it may be found by its PaymentIntent
-                    outcomes[index] = stripe_inbox_apply(payload, None)
-                else:
-                    todo.append((index, event, payment_id))
-            recorded = _events_recorded(office_id, [(e, p) for _, e, p in todo])
-            applied = []
-            for index, event, payment_id in todo:
-                if event["id"] in recorded:
-                    applied.append((index, event, payment_id))
-                else:
-                    outcomes[index] = "duplicate: already applied"
-            payments_succeeded(
-                [
-                    (payment_id, _intent_id(e["data"]["object"]) or "")
-                    for _, e, payment_id in applied
-                ]
-            )
-            rows = []
-            for index, event, payment_id in applied:
-                outcomes[index] = "succeeded"
-                rows.append(
-                    GatewayEvent(pk=recorded[event["id"]], office_id=office_id, outcome="succeeded")
-                )
-                logger.info(
-                    "stripe event applied",
-                    extra={
-                        "event_type": event["type"],
-                        "payment_id": payment_id,
-                        "outcome": "succeeded",
-                    },
-                )
-            rows_set(GatewayEvent, rows, ["outcome"])
+    config = stripe_config(office_id)
+    live = config.api_key.startswith(("sk_live", "rk_live")) if config else None
+    ids = [ref for _, _, kind, ref in group if kind == "success"]
+    known = (
+        set(Payment.objects.filter(pk__any=array(ids)).values_list("id", flat=True))
+        if ids
+        else set()
+    )
+    intents = [ref for _, _, kind, ref in group if kind == "refund"]
+    by_intent = {}  # intent -> (payment id, currency): the first, as `_payment_of` finds it
+    found = Payment.objects.filter(gateway_reference__any=array(intents)).order_by("id")
+    rows = found.values_list("gateway_reference", "id", "currency") if intents else ()
+    for intent, payment_id, currency in rows:
+        by_intent.setdefault(intent, (payment_id, currency))
+    todo = []
+    for index, payload, kind, ref in group:
+        event = payload["event"]
+        if live is not None and bool(event.get("livemode")) != live:
+            outcomes[index] = "ignored: live/test mode does not match this office's key"
+        elif kind == "success" and ref not in known:  # it may be found by its PaymentIntent
+            outcomes[index] = stripe_inbox_apply(payload, None)
+        else:
+            todo.append((index, event, kind, ref if kind == "success" else by_intent[ref][0]))
+    recorded = _events_recorded(office_id, [(event, pid) for _, event, _, pid in todo])
+    applied = []
+    for index, event, kind, payment_id in todo:
+        if event["id"] in recorded:
+            applied.append((index, event, kind, payment_id))
+        else:
+            outcomes[index] = "duplicate: already applied"
+    refunds = []
+    for _, event, kind, payment_id in applied:
+        if kind == "refund":
+            obj = event["data"]["object"]
+            total = from_minor(obj["amount_refunded"], by_intent[obj["payment_intent"]][1])
+            refunds.append((payment_id, total, _intent_id(obj) or ""))
+    taken = iter(
+        payments_apply(
+            succeeded=[
+                (payment_id, _intent_id(event["data"]["object"]) or "")
+                for _, event, kind, payment_id in applied
+                if kind == "success"
+            ],
+            refunded=refunds,
+        )  # fmt: skip
+    )
+    rows = []
+    for index, event, kind, payment_id in applied:
+        if kind == "success":
+            outcome = "succeeded"
+        else:
+            amount = next(taken)
+            outcome = f"refunded {amount}" if amount > 0 else "refund already applied"
+        outcomes[index] = outcome
+        rows.append(GatewayEvent(pk=recorded[event["id"]], office_id=office_id, outcome=outcome))
+        logger.info(
+            "stripe event applied",
+            extra={"event_type": event["type"], "payment_id": payment_id, "outcome": outcome},
+        )
+    rows_set(GatewayEvent, rows, ["outcome"])
 
 
 def _succeed_from_charge(payment, obj):
