@@ -17,6 +17,7 @@ time the request arrived, and returns a short outcome. The effects stay exactly
 once on their own too (each provider event's id is unique per office where it lands).
 """
 
+import functools
 import json
 import logging
 import time
@@ -113,6 +114,7 @@ def _queue_drain():
         webhooks_drain.delay()  # routed to the `webhooks` queue (settings)
 
 
+@functools.cache
 def _table():
     from recovery.models import InboundWebhook
 
