@@ -3,22 +3,24 @@
 from django.db import connection
 
 
-def rows_set(model, objs, fields):
+def rows_set(model, objs, fields, *, only_if=None):
     """Write `fields` of many rows of `model` in one UPDATE … FROM (VALUES …), whatever
     their values. (Django's bulk_update builds a CASE per row and field: more CPU than
     all the rest of a batch.) A tenant-owned model's rows are of one office, the one in
-    context, and the UPDATE says so."""
+    context, and the UPDATE says so. `only_if`: an SQL condition on the table's row
+    (`t`) that each must meet as well (PostgreSQL only). Returns the rows written."""
     objs = list(objs)
     if not objs:
-        return
+        return 0
     owned = any(f.name == "office" for f in model._meta.concrete_fields)
     office_id = objs[0].office_id if owned else None
     if owned and any(obj.office_id != office_id for obj in objs):
         raise ValueError(f"{model._meta.label}: rows of more than one office in one write")
     if connection.vendor != "postgresql":
         # The embedded demo database has no typed VALUES lists; its batches are small.
-        model.objects.bulk_update(objs, fields)
-        return
+        if only_if:
+            raise ValueError("rows_set: `only_if` needs PostgreSQL")
+        return model.objects.bulk_update(objs, fields)
     columns = [model._meta.get_field(name) for name in fields]
     params, rows = [], []
     for obj in objs:
@@ -31,6 +33,9 @@ def rows_set(model, objs, fields):
         cursor.execute(
             f"UPDATE {model._meta.db_table} AS t SET {sets} "  # noqa: S608 (our own names)
             f"FROM (VALUES {', '.join(rows)}) AS v(id, {names}) "
-            "WHERE t.id = v.id::bigint" + (" AND t.office_id = %s" if owned else ""),
+            "WHERE t.id = v.id::bigint"
+            + (" AND t.office_id = %s" if owned else "")
+            + (f" AND {only_if}" if only_if else ""),
             [*params, office_id] if owned else params,
         )
+        return cursor.rowcount

@@ -129,27 +129,15 @@ def backoff(attempts):
 def drain_once(limit=BATCH):
     """Apply up to `limit` pending rows, oldest first; returns how many were taken.
 
-    The batch is claimed in one short transaction: each row's `next_attempt_at` becomes a
-    lease (`LEASE`), so a second drain takes the next rows, and a drain that dies leaves
-    its rows to be taken again when the lease ends. Each row is then applied in its own
-    transaction, which first marks it applied: its effects and the mark commit together,
-    and a row that is somehow taken twice is applied by whichever marks it first."""
-    from recovery.models import InboundWebhook
-
-    now = timezone.now()
-    with transaction.atomic():
-        ids = list(
-            InboundWebhook.objects.select_for_update(skip_locked=True)
-            .filter(applied_at__isnull=True, attempts__lt=MAX_ATTEMPTS)
-            .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-            .order_by("id")
-            .values_list("id", flat=True)[:limit]
-        )
-        if not ids:
-            return 0
-        InboundWebhook.objects.filter(id__in=ids).update(next_attempt_at=now + LEASE)
-    rows = InboundWebhook.objects.filter(id__in=ids).order_by("id")
-    rows = list(rows.only("id", "provider", "payload", "received_at", "attempts"))
+    The batch is claimed by one statement: each row's `next_attempt_at` becomes a lease
+    (`LEASE`), so a second drain takes the next rows, and a drain that dies leaves its
+    rows to be taken again when the lease ends. The rows are then applied, a provider's
+    group together or a row alone, each in its own transaction, which ends by marking
+    them applied with their outcomes (one write per row): the effects and the mark
+    commit together, and a row that is somehow taken twice is applied by whichever
+    marks it first (the other finds it marked, and its transaction is undone)."""
+    rows = _claim(limit)
+    claimed = len(rows)
     together, takes = {}, {}
     for row in rows:
         if row.provider not in BATCH_HANDLERS:
@@ -158,23 +146,13 @@ def drain_once(limit=BATCH):
             takes[row.provider] = import_string(BATCH_TAKES.get(row.provider, _TAKE_ALL))
         if _taken_together(takes[row.provider], row):
             together.setdefault(row.provider, []).append(row)
-    done = []
     for provider, group in together.items():
-        outcomes = _apply_together(provider, group)
-        if outcomes is None:
-            continue
-        for row, outcome in zip(group, outcomes, strict=True):
-            row.outcome = str(outcome or "")[:200]
-            done.append(row)
-        taken = {row.pk for row in group}
-        rows = [row for row in rows if row.pk not in taken]
+        if _apply_together(provider, group):
+            taken = {row.pk for row in group}
+            rows = [row for row in rows if row.pk not in taken]
     for row in rows:  # one at a time: the other providers, and a group that failed
-        outcome = _apply(row)
-        if outcome is not None:
-            row.outcome = str(outcome)[:200]
-            done.append(row)
-    rows_set(InboundWebhook, done, ["outcome"])  # informational: one statement
-    return len(ids)
+        _apply(row)
+    return claimed
 
 
 _TAKE_ALL = "recovery.inbox.take_all"
@@ -192,26 +170,76 @@ def _taken_together(takes, row):
         return False
 
 
-def _apply_together(provider, rows):
-    """One provider's rows of a batch in one transaction, through its batch handler:
-    their outcomes, or None when anything went wrong (a deadlock, one bad event, a row
-    another drain applied meanwhile). Nothing of the group is then kept, and each row
-    goes alone through `_apply`, which retries and backs off the bad one only."""
+def _claim(limit):
+    """Lease up to `limit` pending rows, oldest first: the rows (id, provider, payload,
+    received_at, attempts) in id order."""
     from recovery.models import InboundWebhook
 
+    now = timezone.now()
+    if connection.vendor == "postgresql":
+        table = _table()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} SET next_attempt_at = %s WHERE id IN (SELECT id FROM {table} "  # noqa: S608 (our table name)
+                "WHERE applied_at IS NULL AND attempts < %s AND (next_attempt_at IS NULL "
+                "OR next_attempt_at <= %s) ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED) "
+                "RETURNING id, provider, payload, received_at, attempts",
+                [now + LEASE, MAX_ATTEMPTS, now, limit],
+            )
+            found = cursor.fetchall()
+        return [
+            InboundWebhook(id=i, provider=provider, received_at=at, attempts=attempts,
+                           payload=json.loads(payload) if isinstance(payload, str) else payload)
+            for i, provider, payload, at, attempts in sorted(found)
+        ]  # fmt: skip
+    with transaction.atomic():
+        ids = list(
+            InboundWebhook.objects.select_for_update(skip_locked=True)
+            .filter(applied_at__isnull=True, attempts__lt=MAX_ATTEMPTS)
+            .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+            .order_by("id")
+            .values_list("id", flat=True)[:limit]
+        )
+        InboundWebhook.objects.filter(id__in=ids).update(next_attempt_at=now + LEASE)
+    rows = InboundWebhook.objects.filter(id__in=ids).order_by("id")
+    return list(rows.only("id", "provider", "payload", "received_at", "attempts"))
+
+
+def _mark_applied(rows, outcomes):
+    """Mark `rows` applied with their outcomes, in one statement, unless another drain
+    has (then `_Taken`: the caller's transaction, and its effects, are undone)."""
+    from recovery.models import InboundWebhook
+
+    now = timezone.now()
+    for row, outcome in zip(rows, outcomes, strict=True):
+        row.outcome, row.applied_at, row.error = str(outcome or "")[:200], now, ""
+    if connection.vendor == "postgresql":
+        marked = rows_set(InboundWebhook, rows, ["applied_at", "outcome", "error"],
+                          only_if="t.applied_at IS NULL")  # fmt: skip
+    else:
+        marked = InboundWebhook.objects.filter(
+            pk__in=[row.pk for row in rows], applied_at__isnull=True
+        ).update(applied_at=now, error="")
+        InboundWebhook.objects.bulk_update(rows, ["outcome"])
+    if marked != len(rows):
+        raise _Taken(f"{len(rows) - marked} of the rows were applied meanwhile")
+
+
+def _apply_together(provider, rows):
+    """One provider's rows of a batch in one transaction, through its batch handler:
+    True when they were applied; False when anything went wrong (a deadlock, one bad
+    event, a row another drain applied meanwhile). Nothing of the group is then kept,
+    and each row goes alone through `_apply`, which retries and backs off the bad one
+    only."""
     try:
         with transaction.atomic():
             _commit_lazily()
-            marked = InboundWebhook.objects.filter(
-                pk__in=[row.pk for row in rows], applied_at__isnull=True
-            ).update(applied_at=timezone.now(), error="")
-            if marked != len(rows):
-                raise _Taken(f"{len(rows) - marked} of the rows were applied meanwhile")
             handler = import_string(BATCH_HANDLERS[provider])
             outcomes = handler([(row.payload, row.received_at) for row in rows])
             if len(outcomes) != len(rows):
                 raise ValueError(f"{provider}: {len(outcomes)} outcomes for {len(rows)} rows")
-            return outcomes
+            _mark_applied(rows, outcomes)
+            return True
     except Exception as exc:  # the rows go one by one instead
         reason = f"{type(exc).__name__}: {exc}"[:300]
         logger.warning(
@@ -221,7 +249,7 @@ def _apply_together(provider, rows):
             reason,
             extra={"provider": provider, "rows": len(rows), "reason": reason},
         )
-        return None
+        return False
 
 
 class _Taken(Exception):
@@ -236,12 +264,13 @@ def _apply(row):
         try:
             with transaction.atomic():
                 _commit_lazily()
-                marked = InboundWebhook.objects.filter(pk=row.pk, applied_at__isnull=True)
-                if not marked.update(applied_at=timezone.now(), error=""):
-                    return None  # another drain applied it
                 if row.provider not in HANDLERS:
                     raise LookupError(f"no handler for {row.provider!r} webhooks")
-                return import_string(HANDLERS[row.provider])(row.payload, row.received_at) or ""
+                outcome = import_string(HANDLERS[row.provider])(row.payload, row.received_at)
+                _mark_applied([row], [outcome])
+                return row.outcome
+        except _Taken:
+            return None  # another drain applied it
         except OperationalError as exc:
             if _lock_conflict(exc) and attempt < LOCK_RETRIES:
                 continue  # a deadlock with another drain: PostgreSQL chose us; go again
