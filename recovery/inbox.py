@@ -131,28 +131,38 @@ def drain_once(limit=BATCH):
 
     The batch is claimed by one statement: each row's `next_attempt_at` becomes a lease
     (`LEASE`), so a second drain takes the next rows, and a drain that dies leaves its
-    rows to be taken again when the lease ends. The rows are then applied, a provider's
-    group together or a row alone, each in its own transaction, which ends by marking
+    rows to be taken again when the lease ends. The rows are then applied provider by
+    provider in arrival order: a run of rows its batch handler takes together, a row it
+    does not take alone, each in its own transaction, which ends by marking
     them applied with their outcomes (one write per row): the effects and the mark
     commit together, and a row that is somehow taken twice is applied by whichever
     marks it first (the other finds it marked, and its transaction is undone)."""
     rows = _claim(limit)
-    claimed = len(rows)
-    together, takes = {}, {}
+    by_provider = {}
     for row in rows:
-        if row.provider not in BATCH_HANDLERS:
+        by_provider.setdefault(row.provider, []).append(row)
+    for provider, own in by_provider.items():
+        if provider not in BATCH_HANDLERS:
+            for row in own:
+                _apply(row)
             continue
-        if row.provider not in takes:
-            takes[row.provider] = import_string(BATCH_TAKES.get(row.provider, _TAKE_ALL))
-        if _taken_together(takes[row.provider], row):
-            together.setdefault(row.provider, []).append(row)
-    for provider, group in together.items():
-        if _apply_together(provider, group):
-            taken = {row.pk for row in group}
-            rows = [row for row in rows if row.pk not in taken]
-    for row in rows:  # one at a time: the other providers, and a group that failed
-        _apply(row)
-    return claimed
+        takes = import_string(BATCH_TAKES.get(provider, _TAKE_ALL))
+        run = []  # rows the batch handler takes, in a row: applied together, in their place
+        for row in own:
+            if _taken_together(takes, row):
+                run.append(row)
+                continue
+            _apply_run(provider, run)
+            run = []
+            _apply(row)
+        _apply_run(provider, run)
+    return len(rows)
+
+
+def _apply_run(provider, rows):
+    if rows and not _apply_together(provider, rows):
+        for row in rows:  # the group failed: one at a time, so only the bad one backs off
+            _apply(row)
 
 
 _TAKE_ALL = "recovery.inbox.take_all"

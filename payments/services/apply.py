@@ -511,32 +511,59 @@ def _reversal_staged(payment, amount, *, kind, reason, actor, accounts, net, adj
 
 
 @transaction.atomic
-def payments_apply(*, succeeded=(), refunded=(), reason="Refunded", actor=None):
+def payments_apply(events, *, reason="Refunded", actor=None):
     """What a gateway reports for many payments of the office in context, as one at a
-    time in this order would leave them: `succeeded` [(payment id, reference)], then
-    `refunded` [(payment id, total refunded so far, reference)]. A refunded payment
-    still pending is first applied (a refund says it was paid); then each refund takes
-    back what its total adds to what was refunded before. Every payment is locked in id
-    order, then all their debtors' accounts in id order, before anything moves: the
-    one lock order of every drain. Returns, per refund, what it adds (zero: nothing)."""
-    succeeded, refunded = list(succeeded), list(refunded)
-    ids = [payment_id for payment_id, _ in succeeded] + [i for i, _, _ in refunded]
+    time in this order would leave them. `events`, in arrival order: ("succeeded",
+    payment id, reference) or ("refunded", payment id, total refunded so far,
+    reference). A refunded payment still pending is first applied (a refund says it was
+    paid); then the refund takes back what its total adds to what was refunded before.
+    Returns, per event, None for a success and what a refund added (zero: nothing).
+
+    Every payment is locked in id order, then all their debtors' accounts in id order,
+    before anything moves: the one lock order of every drain. Events of different
+    debtors do not touch each other's books, so they are applied in phases: a debtor's
+    events start a new phase where their kind changes (a refund after a success after a
+    refund…), and each phase applies its successes together, then its refunds together.
+    A batch whose debtors have one kind of event each is one phase."""
+    ids = [event[1] for event in events]
     locked = _payments_locked(ids)
     _debtor_accounts(*{p.account.debtor_id for p in locked.values()})  # every lock, in order
-    implied = [(i, ref) for i, _, ref in refunded if locked[i].status in OPEN]
-    if succeeded or implied:
-        payments_succeeded(succeeded + implied, locked=locked, actor=actor)
-    if not refunded:
-        return []
-    ids = [payment_id for payment_id, _, _ in refunded]
-    accounts = _debtor_accounts(*{p.account.debtor_id for p in locked.values()})  # as now
+    phases, last = [], {}
+    for kind, payment_id, *_ in events:
+        debtor_id = locked[payment_id].account.debtor_id
+        phase, before = last.get(debtor_id, (0, kind))
+        phase += before != kind
+        last[debtor_id] = (phase, kind)
+        phases.append(phase)
+    results = [None] * len(events)
+    for phase in sorted(set(phases)):
+        now = [(i, event) for i, event in enumerate(events) if phases[i] == phase]
+        refunds = [(i, event) for i, event in now if event[0] == "refunded"]
+        successes = [(event[1], event[2]) for _, event in now if event[0] == "succeeded"]
+        successes += [(e[1], e[3]) for _, e in refunds if locked[e[1]].status in OPEN]
+        if successes:
+            payments_succeeded(successes, locked=locked, actor=actor)
+        if refunds:
+            taken = _refunds_apply(
+                [(e[1], e[2]) for _, e in refunds], locked, reason=reason, actor=actor
+            )
+            for (i, _), amount in zip(refunds, taken, strict=True):
+                results[i] = amount
+    return results
+
+
+def _refunds_apply(refunds, locked, *, reason, actor):
+    """[(payment id, total refunded so far)] of `locked` payments whose accounts this
+    transaction has locked: what each adds, applied together."""
+    accounts = _debtor_accounts(*{locked[i].account.debtor_id for i, _ in refunds})  # as now
     by_debtor = {}
     for account in accounts.values():
         by_debtor.setdefault(account.debtor_id, {})[account.id] = account
-    succeeded = [i for i in dict.fromkeys(ids) if locked[i].status == Payment.Status.SUCCEEDED]
-    net, adjustments = _net_applied(succeeded), _open_adjustments(succeeded)
+    ids = [i for i in dict.fromkeys(i for i, _ in refunds)
+           if locked[i].status == Payment.Status.SUCCEEDED]  # fmt: skip
+    net, adjustments = _net_applied(ids), _open_adjustments(ids)
     entries, events, taken, moved = [], [], [], {}
-    for payment_id, total, _ in refunded:
+    for payment_id, total in refunds:
         payment = locked[payment_id]
         delta = total - payment.refunded_amount
         taken.append(max(delta, ZERO))

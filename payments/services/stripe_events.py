@@ -211,11 +211,20 @@ def stripe_inbox_together(payload):
 def stripe_inbox_apply_batch(items):
     """The inbox's batch handler: [(payload, received_at)] of plain successes and
     refunds (`stripe_inbox_together`) → their outcomes, in order. Applied together,
-    office by office in id order (`payments_apply`: a few statements for the lot), so
-    every drain takes its locks in one order: office, payments, accounts."""
+    office by office in id order (`payments_apply`: a few statements for the lot, in
+    arrival order where it matters), so every drain takes its locks in one order:
+    office, payments, accounts. A refund finds its payment by its PaymentIntent, as one
+    at a time would: among the stored payments first, then among this batch's
+    successes (which record it)."""
     from recovery.lookups import array
 
     outcomes = [None] * len(items)
+    named = {}  # intent -> (office, payment) of this batch's successes
+    for payload, _ in items:
+        success = _plain_success(payload["event"])
+        intent = success and _intent_id(payload["event"]["data"]["object"])
+        if intent:
+            named.setdefault(intent, success)
     intents = {_plain_refund(payload["event"]) for payload, _ in items} - {None}
     where = {}  # intent -> office: the first payment's, as one at a time finds it
     with tenancy.all_offices("Stripe refunds: the PaymentIntents name the payments' offices"):
@@ -225,6 +234,9 @@ def stripe_inbox_apply_batch(items):
         rows = found.order_by("id").values_list("gateway_reference", "office_id") if intents else ()
         for intent, office_id in rows:
             where.setdefault(intent, office_id)
+    for intent in intents - set(where):
+        if intent in named:
+            where[intent] = named[intent][0]
     offices = {}
     for index, (payload, _) in enumerate(items):
         success = _plain_success(payload["event"])
@@ -238,67 +250,64 @@ def stripe_inbox_apply_batch(items):
             outcomes[index] = stripe_inbox_apply(payload, None)
     for office_id, group in sorted(offices.items()):
         with tenancy.office_context(office_id):
-            _office_events_apply(office_id, group, outcomes)
+            _office_events_apply(office_id, group, outcomes, named)
     return outcomes
 
 
-def _office_events_apply(office_id, group, outcomes):
+def _office_events_apply(office_id, group, outcomes, named):
     from payments.services.apply import payments_apply
     from recovery.bulk import rows_set
     from recovery.lookups import array
 
     config = stripe_config(office_id)
     live = config.api_key.startswith(("sk_live", "rk_live")) if config else None
-    ids = [ref for _, _, kind, ref in group if kind == "success"]
-    known = (
-        set(Payment.objects.filter(pk__any=array(ids)).values_list("id", flat=True))
-        if ids
-        else set()
-    )
     intents = [ref for _, _, kind, ref in group if kind == "refund"]
-    by_intent = {}  # intent -> (payment id, currency): the first, as `_payment_of` finds it
+    by_intent = {}  # intent -> payment id: the first stored, as `_payment_of` finds it
     found = Payment.objects.filter(gateway_reference__any=array(intents)).order_by("id")
-    rows = found.values_list("gateway_reference", "id", "currency") if intents else ()
-    for intent, payment_id, currency in rows:
-        by_intent.setdefault(intent, (payment_id, currency))
+    for intent, payment_id in found.values_list("gateway_reference", "id") if intents else ():
+        by_intent.setdefault(intent, payment_id)
+    for intent in intents:
+        if intent not in by_intent and named.get(intent, (None,))[0] == office_id:
+            by_intent[intent] = named[intent][1]  # the payment a success here records it on
+    ids = {ref for _, _, kind, ref in group if kind == "success"} | set(by_intent.values())
+    currency = {}  # payment id -> its currency, for the refunded amounts
+    if ids:
+        currency = dict(
+            Payment.objects.filter(pk__any=array(sorted(ids))).values_list("id", "currency")
+        )
     todo = []
     for index, payload, kind, ref in group:
         event = payload["event"]
+        payment_id = ref if kind == "success" else by_intent.get(ref)
         if live is not None and bool(event.get("livemode")) != live:
             outcomes[index] = "ignored: live/test mode does not match this office's key"
-        elif kind == "success" and ref not in known:  # it may be found by its PaymentIntent
+        elif payment_id not in currency:  # it may be found another way: alone
             outcomes[index] = stripe_inbox_apply(payload, None)
         else:
-            todo.append((index, event, kind, ref if kind == "success" else by_intent[ref][0]))
+            todo.append((index, event, kind, payment_id))
     recorded = _events_recorded(office_id, [(event, pid) for _, event, _, pid in todo])
-    applied = []
+    applied, taken_ids = [], set()
     for index, event, kind, payment_id in todo:
-        if event["id"] in recorded:
+        if event["id"] in recorded and event["id"] not in taken_ids:
+            taken_ids.add(event["id"])  # one event sent to two endpoints: applied once
             applied.append((index, event, kind, payment_id))
         else:
             outcomes[index] = "duplicate: already applied"
-    refunds = []
+    reported = []
     for _, event, kind, payment_id in applied:
-        if kind == "refund":
-            obj = event["data"]["object"]
-            total = from_minor(obj["amount_refunded"], by_intent[obj["payment_intent"]][1])
-            refunds.append((payment_id, total, _intent_id(obj) or ""))
-    taken = iter(
-        payments_apply(
-            succeeded=[
-                (payment_id, _intent_id(event["data"]["object"]) or "")
-                for _, event, kind, payment_id in applied
-                if kind == "success"
-            ],
-            refunded=refunds,
-        )  # fmt: skip
-    )
+        obj = event["data"]["object"]
+        if kind == "success":
+            reported.append(("succeeded", payment_id, _intent_id(obj) or ""))
+        else:
+            total = from_minor(obj["amount_refunded"], currency[payment_id])
+            reported.append(("refunded", payment_id, total, _intent_id(obj) or ""))
     rows = []
-    for index, event, kind, payment_id in applied:
+    for (index, event, kind, payment_id), amount in zip(
+        applied, payments_apply(reported), strict=True
+    ):
         if kind == "success":
             outcome = "succeeded"
         else:
-            amount = next(taken)
             outcome = f"refunded {amount}" if amount > 0 else "refund already applied"
         outcomes[index] = outcome
         rows.append(GatewayEvent(pk=recorded[event["id"]], office_id=office_id, outcome=outcome))
