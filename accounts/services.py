@@ -3,7 +3,8 @@ timeline event. Only this module writes balances or ledger rows.
 
 Invariant: for every account, each cached balance equals the sum of its ledger rows'
 component (principal, interest, fees). `ledger_post` keeps it by locking the account row
-and updating the cache in the same transaction as the insert.
+and updating the cache in the same transaction as the insert; `ledger_stage` and
+`ledger_write` do the same for many rows at once, on accounts the caller has locked.
 """
 
 from datetime import date
@@ -68,6 +69,7 @@ def event_stage(
 
 
 def event_record(**fields):
+    """Write one timeline event (the fields of `event_stage`)."""
     event = event_stage(**fields)
     event.save(force_insert=True)
     return event
