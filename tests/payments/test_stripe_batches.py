@@ -135,6 +135,18 @@ def one_by_one(caplog):
     return [r.getMessage() for r in caplog.records if "applied one by one" in r.getMessage()]
 
 
+def deliver(client, posts, drains, drain=None):
+    """POST each (event, path) the way Stripe does; apply them after each one ("one at
+    a time") or all in one drain ("one batch", which must take them all)."""
+    drain = drain or inbox.drain_once
+    for event, path in posts:
+        assert post_event(client, event, path=path).status_code == 200
+        if drains == "one at a time":
+            drain()
+    if drains == "one batch":
+        assert drain() == len(posts)
+
+
 class Labels:
     """Stable names for the rows a scene made (their ids differ from run to run)."""
 
@@ -678,12 +690,7 @@ def test_a_refund_that_arrived_before_a_success_is_applied_before_it(
         refunded(earlier, "pi_earlier", 10000, "evt_earlier_refund"),
         completed(rest, "pi_rest", "evt_rest"),
     ]
-    for event in events:
-        post_event(client, event)
-        if drains == "one at a time":
-            run_tasks()
-    if drains == "one batch":
-        assert run_tasks() == 2
+    deliver(client, [(e, "/payments/stripe/webhook/") for e in events], drains, run_tasks)
 
     with tenancy.office_context(office_a.id):
         account.refresh_from_db()
@@ -721,12 +728,7 @@ def test_a_bank_debit_that_clears_in_the_same_batch_keeps_its_started_entry(
             "checkout.session.async_payment_succeeded", session_object(p, intent="pi_ach")
         ),
     ]
-    for event in events:
-        post_event(client, event)
-        if drains == "one at a time":
-            inbox.drain_once()
-    if drains == "one batch":
-        assert inbox.drain_once() == 2
+    deliver(client, [(e, "/payments/stripe/webhook/") for e in events], drains)
 
     with tenancy.office_context(office_a.id):
         account.refresh_from_db()
@@ -751,12 +753,8 @@ def test_one_event_sent_to_two_endpoints_is_applied_once_and_the_second_says_so(
     account = open_account(office_a, "500.00")
     p = pending(account, "100.00", "two-endpoints")
     event = completed(p, "pi_two_endpoints", "evt_two_endpoints")
-    for path in ("/payments/stripe/webhook/", f"/payments/stripe/webhook/{office_a.slug}/"):
-        assert post_event(client, event, path=path).status_code == 200
-        if drains == "one at a time":
-            inbox.drain_once()
-    if drains == "one batch":
-        assert inbox.drain_once() == 2
+    paths = ("/payments/stripe/webhook/", f"/payments/stripe/webhook/{office_a.slug}/")
+    deliver(client, [(event, path) for path in paths], drains)
 
     with tenancy.office_context(office_a.id):
         account.refresh_from_db()
@@ -784,12 +782,7 @@ def test_a_refund_posted_after_its_success_is_applied_in_the_same_batch(
         completed(p, "pi_soon_refunded", "evt_paid"),
         refunded(p, "pi_soon_refunded", 5000, "evt_refunded"),
     ]
-    for event in events:
-        post_event(client, event)
-        if drains == "one at a time":
-            inbox.drain_once()
-    if drains == "one batch":
-        assert inbox.drain_once() == 2
+    deliver(client, [(e, "/payments/stripe/webhook/") for e in events], drains)
 
     outcomes = dict(InboundWebhook.objects.values_list("key", "outcome"))
     assert outcomes == {":evt_paid": "succeeded", ":evt_refunded": "refunded 50.00"}
