@@ -1,8 +1,12 @@
 """Celery tasks of payments: thin, each looks up and calls a service."""
 
+import logging
+
 from celery import shared_task
 
 from recovery.tasks import TenantTask
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(base=TenantTask)
@@ -27,14 +31,12 @@ def payment_letters(office_id, payment_ids, account_ids=()):
     letters for the accounts they closed: one task instead of one per document, each
     document in its own transaction. One that fails does not hold up the rest; it is
     queued again on its own."""
-    import logging
-
     for task, ids in ((payment_receipt, payment_ids), (account_closure_letter, account_ids)):
         for one in ids:
             try:
                 task(office_id, one)
             except Exception:
-                logging.getLogger(__name__).exception(
+                logger.exception(
                     "letter not sent; queued alone", extra={"task": task.name, "id": one}
                 )
                 task.delay(office_id, one)

@@ -795,3 +795,24 @@ def test_a_refund_posted_after_its_success_is_applied_in_the_same_batch(
         Decimal("350.00"),
     )
     assert [call.request.url for call in stripe_api.calls] == []
+
+
+def test_a_receipt_that_fails_does_not_hold_up_the_others_of_its_batch(office_a, caplog):
+    """`payment_letters` sends a batch's receipts one by one: one that fails (here, a
+    payment that is gone) is logged and queued again on its own; the next still goes."""
+    from payments.tasks import payment_letters
+    from recovery.celery import app
+
+    account = open_account(office_a, "500.00")
+    p = pending(account, "100.00", "letters")
+    with tenancy.office_context(office_a.id):
+        payment_succeeded(payment=p)  # its receipt is queued on commit: not run here
+    app.conf.task_always_eager = True
+    try:
+        payment_letters.delay(office_a.id, [987654321, p.pk])
+    finally:
+        app.conf.task_always_eager = False
+    with tenancy.office_context(office_a.id):
+        assert Payment.objects.get(pk=p.pk).receipt_sent_at is not None
+        assert Document.objects.filter(account=account, kind="receipt").count() == 1
+    assert any("letter not sent; queued alone" in r.getMessage() for r in caplog.records)
