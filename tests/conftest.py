@@ -12,6 +12,20 @@ def pytest_configure(config):
         raise pytest.UsageError(
             "CI=true but DATABASE_URL is not PostgreSQL: refusing to run the suite on SQLite."
         )
+    _cache_of_its_own()
+
+
+def _cache_of_its_own():
+    """Under pytest-xdist, each worker process gets its own Redis database for the cache:
+    tests clear the cache and count failures per address (portal lockouts) in it, and
+    two workers sharing one would see each other's."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")  # gw0, gw1, …
+    cache = settings.CACHES["default"]
+    if not worker[2:].isdigit() or "redis" not in cache["BACKEND"].lower():
+        return
+    base, _, db = cache["LOCATION"].rpartition("/")
+    if base.startswith("redis") and db.isdigit():
+        cache["LOCATION"] = f"{base}/{(int(db) + 1 + int(worker[2:])) % 16}"
 
 
 @pytest.fixture(scope="session")
