@@ -146,7 +146,7 @@ def drain_once(limit=BATCH):
             for row in own:
                 _apply(row)
             continue
-        takes = import_string(BATCH_TAKES.get(provider, _TAKE_ALL))
+        takes = import_string(BATCH_TAKES[provider]) if provider in BATCH_TAKES else None
         run = []  # rows the batch handler takes, in a row: applied together, in their place
         for row in own:
             if _taken_together(takes, row):
@@ -165,15 +165,11 @@ def _apply_run(provider, rows):
             _apply(row)
 
 
-_TAKE_ALL = "recovery.inbox.take_all"
-
-
-def take_all(payload):
-    return True
-
-
 def _taken_together(takes, row):
-    """A payload the predicate cannot read goes alone, where its error is kept."""
+    """Whether the batch handler takes the row (all of them, without a predicate); a
+    payload the predicate cannot read goes alone, where its error is kept."""
+    if takes is None:
+        return True
     try:
         return bool(takes(row.payload))
     except Exception:

@@ -248,15 +248,20 @@ def stripe_inbox_apply_batch(items):
             offices.setdefault(where[intent], []).append((index, payload, "refund", intent))
         else:  # not one of ours, or one to look up: alone, before any lock is taken
             outcomes[index] = stripe_inbox_apply(payload, None)
+    todo = {}  # every office's payments found before any is locked: one lock order
     for office_id, group in sorted(offices.items()):
         with tenancy.office_context(office_id):
-            _office_events_apply(office_id, group, outcomes, named)
+            todo[office_id] = _office_events_found(office_id, group, outcomes, named)
+    for office_id, found in todo.items():
+        with tenancy.office_context(office_id):
+            _office_events_apply(office_id, found, outcomes)
     return outcomes
 
 
-def _office_events_apply(office_id, group, outcomes, named):
-    from payments.services.apply import payments_apply
-    from recovery.bulk import rows_set
+def _office_events_found(office_id, group, outcomes, named):
+    """The office's events with their payments, [(index, event, kind, payment id,
+    currency)]; the others get their outcome here (a mode mismatch, or alone through
+    `stripe_inbox_apply` when the payment must be found another way)."""
     from recovery.lookups import array
 
     config = stripe_config(office_id)
@@ -284,10 +289,20 @@ def _office_events_apply(office_id, group, outcomes, named):
         elif payment_id not in currency:  # it may be found another way: alone
             outcomes[index] = stripe_inbox_apply(payload, None)
         else:
-            todo.append((index, event, kind, payment_id))
-    recorded = _events_recorded(office_id, [(event, pid) for _, event, _, pid in todo])
-    applied, taken_ids = [], set()
-    for index, event, kind, payment_id in todo:
+            todo.append((index, event, kind, payment_id, currency[payment_id]))
+    return todo
+
+
+def _office_events_apply(office_id, todo, outcomes):
+    from payments.services.apply import payments_apply
+    from recovery.bulk import rows_set
+
+    if not todo:
+        return
+    recorded = _events_recorded(office_id, [(event, pid) for _, event, _, pid, _ in todo])
+    applied, taken_ids, currency = [], set(), {}
+    for index, event, kind, payment_id, money in todo:
+        currency[payment_id] = money
         if event["id"] in recorded and event["id"] not in taken_ids:
             taken_ids.add(event["id"])  # one event sent to two endpoints: applied once
             applied.append((index, event, kind, payment_id))
