@@ -65,9 +65,14 @@ def grant_application_roles(connection, roles):
     with connection.cursor() as cursor:
         cursor.execute("SELECT rolname FROM pg_roles WHERE rolname = ANY(%s)", [list(roles)])
         existing = [row[0] for row in cursor.fetchall()]
+        # The one function they run with the owner's rights (accounts migration 0009).
+        cursor.execute("SELECT to_regprocedure('recovery_analyze(text)') IS NOT NULL")
+        analyze = cursor.fetchone()[0]
         for role in existing:
             quoted = connection.ops.quote_name(role)
             cursor.execute(
                 f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {quoted}"
             )
             cursor.execute(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {quoted}")
+            if analyze:
+                cursor.execute(f"GRANT EXECUTE ON FUNCTION recovery_analyze(text) TO {quoted}")

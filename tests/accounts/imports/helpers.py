@@ -4,9 +4,13 @@ from datetime import date, datetime, time
 from pathlib import Path
 
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from accounts.imports import services
+from accounts.imports.lookups import rows_by_keys
 from accounts.imports.models import PlacementImport
+from accounts.models import Account
 from recovery import tenancy
 
 FILES = Path(__file__).resolve().parent / "files"
@@ -50,3 +54,34 @@ def csv_text(header, rows, sep=","):
 def excel_datetime(year, month, day):
     """A date-time as an Excel cell holds it: with no time zone."""
     return datetime.combine(date(year, month, day), time())
+
+
+def many_like(account, n, prefix="M-"):
+    """`n` more accounts of the same creditor and debtor, numbered prefix 1 … n."""
+    fields = {f.attname: getattr(account, f.attname) for f in Account._meta.concrete_fields}
+    del fields["id"]
+    return [
+        Account(
+            **{**fields, "creditor_reference": f"{prefix}{i}", "office_reference": f"O-{prefix}{i}"}
+        )
+        for i in range(1, n + 1)
+    ]
+
+
+def probe_plan(creditor, refs):
+    """What rows_by_keys finds for these account numbers, and PostgreSQL's plan for it."""
+    with CaptureQueriesContext(connection) as queries:
+        found = rows_by_keys(
+            Account, ("creditor_reference",), ("creditor_reference",), [(r,) for r in refs],
+            creditor_id=creditor.pk,
+        )  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN " + queries.captured_queries[-1]["sql"])
+        return found, "\n".join(line for (line,) in cursor.fetchall())
+
+
+def descends_the_key(plan):
+    """Each account number is found in the (office, creditor, account number) key, not by
+    reading every account of the creditor through an index that stops at the creditor."""
+    probe = next(line for line in plan.splitlines() if "Index Cond" in line)
+    return "creditor_reference" in probe

@@ -7,7 +7,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from accounts.imports import services
+from accounts.imports import copy_writer, services
 from accounts.imports.copy_writer import CopyChunkWriter
 from accounts.imports.models import PlacementMatch
 from accounts.models import Account, Creditor, Event, Transaction
@@ -15,8 +15,22 @@ from accounts.services import account_ledger_mismatches
 from debtors.models import ContactPoint, Debtor, DebtorReference
 from recovery import tenancy
 from recovery.models import WorkItem
-from tests.accounts.imports.helpers import csv_text, fixture_file, import_run, upload_of
-from tests.factories import CreditorFactory, DebtorFactory, MembershipFactory, OfficeFactory
+from tests.accounts.imports.helpers import (
+    csv_text,
+    descends_the_key,
+    fixture_file,
+    import_run,
+    many_like,
+    probe_plan,
+    upload_of,
+)
+from tests.factories import (
+    AccountFactory,
+    CreditorFactory,
+    DebtorFactory,
+    MembershipFactory,
+    OfficeFactory,
+)
 
 pytestmark = [
     pytest.mark.django_db,
@@ -231,3 +245,23 @@ def test_writer_in_use_on_postgresql_is_the_copy_writer(monkeypatch, office_a):
     pi = import_run(office_a, creditor, upload_of(_text(ROWS[:1])))
     assert pi.status == "done", pi.errors
     assert used == [CopyChunkWriter]
+
+
+def test_a_long_import_tells_the_planner_about_its_own_rows(monkeypatch):
+    """After FIRST_COUNT rows, and each time they double, the import has PostgreSQL count
+    the tables it probes, its own uncommitted rows included: the next chunks' account
+    numbers are then looked up by their key, however new the creditor."""
+    monkeypatch.setattr(services, "CHUNK_ROWS", 2)
+    monkeypatch.setattr(copy_writer, "FIRST_COUNT", 2)
+    office = OfficeFactory()
+    creditor, user = _seed(office)
+    with tenancy.office_context(office.id):  # the creditor's accounts from the week before
+        Account.objects.bulk_create(
+            many_like(AccountFactory(office=office, creditor=creditor), 400, prefix="P-")
+        )
+    pi = import_run(office, creditor, upload_of(_text(ROWS)), user=user, mode="valid_only")
+    assert pi.rows_imported == 5
+    with tenancy.office_context(office.id):
+        found, plan = probe_plan(creditor, ["M-1", "P-7", "M-1000"])
+    assert sorted(found) == [("M-1",), ("P-7",)]
+    assert descends_the_key(plan), plan

@@ -3,11 +3,14 @@ last name and a date of birth together, never any last name with any date of bir
 oldest first; outside an office nothing is looked up at all."""
 
 import pytest
+from django.db import DatabaseError, connection, transaction
 
-from accounts.imports.lookups import rows_by_keys
+from accounts.imports.lookups import rows_by_keys, statistics_refresh
+from accounts.models import Account
 from debtors.models import Debtor
 from recovery import tenancy
-from tests.factories import DebtorFactory
+from tests.accounts.imports.helpers import descends_the_key, many_like, probe_plan
+from tests.factories import AccountFactory, CreditorFactory, DebtorFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -43,3 +46,28 @@ def test_nothing_is_looked_up_outside_an_office(office_a):
     lee = _debtor(office_a, "Lee", "1980-01-01")
     with pytest.raises(tenancy.NoOfficeSelected):
         rows_by_keys(Debtor, ("id",), ("match_bidx",), [(lee.match_bidx,)])
+
+
+def test_once_counted_account_numbers_are_probed_by_their_key(office_a):
+    """A creditor's first big placement: its accounts are the import's own, uncommitted,
+    and the planner knows nothing of them until it is told how many there are
+    (statistics_refresh, from inside the same transaction)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the plan is PostgreSQL's")
+    creditor = CreditorFactory(office=office_a)
+    first = AccountFactory(office=office_a, creditor=creditor)
+    refs = [first.creditor_reference, "M-7", "M-300"]
+    with tenancy.office_context(office_a.id):
+        Account.objects.bulk_create(many_like(first, 400))
+        statistics_refresh()
+        found, plan = probe_plan(creditor, [*refs, "NOT-PLACED"])
+    assert sorted(found) == sorted((r,) for r in refs)
+    assert descends_the_key(plan), plan
+
+
+def test_statistics_are_refreshed_only_for_the_probed_tables(office_a):
+    if connection.vendor != "postgresql":
+        pytest.skip("the function is PostgreSQL's")
+    with pytest.raises(DatabaseError, match="not a table an import probes"):
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SELECT recovery_analyze(%s)", ["recovery_office"])
