@@ -8,6 +8,10 @@ stops at (office, creditor): every key then reads all of the creditor's accounts
 each chunk costs more than the last (a 100,000-row file took 12 minutes instead of one).
 ANALYZE inside the import's transaction counts its own rows; only a table's owner may
 run it, so the owner defines this function (SECURITY DEFINER), for these tables only.
+
+ANALYZE in a transaction keeps its lock on the table until the transaction ends, and a
+second one waits for it: SKIP_LOCKED makes an import running beside another (another
+office's, say) skip the count rather than wait for the other import to commit.
 """
 
 from django.db import migrations
@@ -21,7 +25,7 @@ BEGIN
     IF NOT table_name = ANY (ARRAY[TABLES]) THEN
         RAISE EXCEPTION 'recovery_analyze: % is not a table an import probes', table_name;
     END IF;
-    EXECUTE format('ANALYZE public.%I', table_name);
+    EXECUTE format('ANALYZE (SKIP_LOCKED) public.%I', table_name);
 END
 $$;
 REVOKE ALL ON FUNCTION recovery_analyze(text) FROM PUBLIC;

@@ -71,3 +71,23 @@ def test_statistics_are_refreshed_only_for_the_probed_tables(office_a):
     with pytest.raises(DatabaseError, match="not a table an import probes"):
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("SELECT recovery_analyze(%s)", ["recovery_office"])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_import_beside_another_skips_the_count_rather_than_wait(office_a):
+    """ANALYZE keeps its lock until its transaction ends: an import counting while another
+    office's import (which counted already) is still running goes on without waiting."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the function is PostgreSQL's")
+    import psycopg2
+
+    other = psycopg2.connect(**connection.get_connection_params())
+    try:
+        with other.cursor() as cursor:  # the other import: counted, not yet committed
+            cursor.execute("SELECT recovery_analyze('accounts_account')")
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL lock_timeout = '2s'")  # waiting would fail here
+            statistics_refresh()
+    finally:
+        other.rollback()
+        other.close()
