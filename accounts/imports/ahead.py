@@ -34,9 +34,13 @@ def _produce(rows, size, sender, prepare):
                 if row.ok:
                     if prepare is not None:
                         prepare(row)
-            # A good row travels as a plain tuple (a third of the pickling of a Row): the
-            # writer reads its values and what was prepared; cells go to the rejected file.
-            sender.send(("chunk", [(r.line, r.values, r.prepared) if r.ok else r for r in chunk]))
+            # A good row travels as a plain tuple (less pickling than a Row): the writer
+            # reads its values and what was prepared; its cells go along, since the
+            # parent's duplicate check can still reject it, and a rejected row is written
+            # to the rejected file as it was read.
+            sender.send(
+                ("chunk", [(r.line, r.values, r.prepared, r.cells) if r.ok else r for r in chunk])
+            )
         sender.send(("done", None))
     except FileProblem as exc:
         sender.send(("problem", str(exc)))
@@ -58,7 +62,7 @@ def _receive(receiver):
             raise ReaderFailed("the process reading the file ended without a word") from exc
         if kind == "chunk":
             yield [
-                Row(line=r[0], cells=None, values=r[1], prepared=r[2]) if type(r) is tuple else r
+                Row(line=r[0], cells=r[3], values=r[1], prepared=r[2]) if type(r) is tuple else r
                 for r in payload
             ]
         elif kind == "done":

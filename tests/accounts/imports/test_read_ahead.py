@@ -92,6 +92,32 @@ def test_a_bad_row_read_ahead_in_all_or_nothing_mode_writes_nothing(monkeypatch)
         assert Account.objects.count() == ContactPoint.objects.count() == 0
 
 
+@pytest.mark.parametrize("mode", ["valid_only", "all"])
+def test_a_repeated_account_number_read_ahead_is_rejected_as_it_was_read(monkeypatch, mode):
+    """Rows the reader found good can still be rejected here: the duplicate check needs
+    the database. A repeated account number used to fail the whole import (the row had
+    travelled without its cells); now it is rejected with its reason, as read."""
+    repeated = [*ROWS[:5], ["M-2", *ROWS[1][1:]]]
+    office, pi = _run(monkeypatch, upload_of(_text(repeated)), read_ahead=True, mode=mode)
+    assert pi.failure == ""
+    assert pi.rows_rejected == 1
+    assert pi.errors == [
+        {
+            "line": 7,
+            "column": "Account",
+            "message": "Account number M-2 appears earlier in this file.",
+        }
+    ]
+    assert pi.status == ("done" if mode == "valid_only" else "rejected")
+    with tenancy.office_context(office.id):
+        assert Account.objects.count() == (5 if mode == "valid_only" else 0)
+        if mode == "valid_only":
+            rejected = pi.rejected_document.file.open("rb").read().decode("utf-8-sig")
+            assert rejected.splitlines()[1].startswith("M-2;C-1;José;Núñez;") or (
+                rejected.splitlines()[1].startswith("M-2,C-1,José,Núñez,")
+            )
+
+
 def test_a_file_that_goes_bad_half_way_fails_with_the_readers_message(monkeypatch):
     # Past the sample the encoding is guessed from, a byte that is not UTF-8.
     good = [[f"M-{n}", "", "Ann", f"Lee{n}", "1970-01-01", "", "", "", "", "", "", "", "",
