@@ -25,7 +25,7 @@ from typing import NamedTuple
 from django.utils import timezone
 
 from accounts.imports.facts import phone_facts, zip_facts
-from accounts.imports.lookups import rows_by_keys, statistics_refresh
+from accounts.imports.lookups import rows_by_keys
 from accounts.imports.matching import BlindIndexes, debtor_from_row, row_keys
 from accounts.imports.models import PlacementMatch
 from accounts.imports.writer import ChunkCounts, ChunkWriter, contact_point_specs
@@ -36,9 +36,6 @@ from debtors.models import ContactPoint, Source
 from recovery.crypto import encrypt
 
 BATCH = 2000
-# The planner is told how many rows the probed tables hold after this many rows are
-# written, then each time the count doubles (lookups.statistics_refresh).
-FIRST_COUNT = 4000
 PHONE, EMAIL, ADDRESS = (ContactPoint.Kind.PHONE.value, ContactPoint.Kind.EMAIL.value,
                          ContactPoint.Kind.ADDRESS.value)  # fmt: skip
 TABLES = {
@@ -162,8 +159,6 @@ class CopyChunkWriter(ChunkWriter):
         # the next chunk is being read ahead, not after it; and PostgreSQL does not have
         # to queue millions of deferred checks in memory. Back to deferred on closing.
         self.staging.cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        # Rows written so far, and at how many the planner is next told (it doubles).
-        self.written, self.count_at = 0, FIRST_COUNT
 
     def close(self):
         self.staging.cursor.execute("SET CONSTRAINTS ALL DEFERRED")
@@ -243,10 +238,6 @@ class CopyChunkWriter(ChunkWriter):
                 ],
                 batch_size=BATCH,
             )
-        self.written += len(rows)
-        if self.written >= self.count_at:
-            statistics_refresh()
-            self.count_at = 2 * self.written
         return ChunkCounts(
             imported=len(rows),
             total_placed=total,

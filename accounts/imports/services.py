@@ -28,6 +28,7 @@ from django.utils import timezone
 from accounts.imports import progress
 from accounts.imports.ahead import chunks_ahead
 from accounts.imports.fields import mapping_clean, mapping_guess, mapping_problems
+from accounts.imports.lookups import statistics_refresh
 from accounts.imports.models import ImportMapping, PlacementImport
 from accounts.imports.preview import placement_import_preview  # noqa: F401 - a verb
 from accounts.imports.reader import FileProblem, document_sheet, sheet_open
@@ -45,6 +46,9 @@ CHUNK_ROWS = 2000
 # PostgreSQL writes through COPY into staging tables (copy_writer); SQLite, the demo's
 # database, through bulk_create (writer). Both write the same rows.
 COPY_WRITES = True
+# The planner is told how many rows the tables the chunks probe hold once this many rows
+# are imported, then each time the count doubles (lookups.statistics_refresh).
+FIRST_COUNT = 4000
 # Files from this many rows on are read in a child process (ahead); None: never.
 READ_AHEAD_MIN_ROWS = 3 * CHUNK_ROWS
 INLINE_MAX_ROWS = 2000  # larger files run in the background
@@ -318,6 +322,7 @@ def _import_rows(pi, outcome):
         if problems:
             raise FileProblem(" ".join(problems))
         rows = checker.rows(sheet.rows())
+        count_at = FIRST_COUNT
         with _chunks_of(rows, estimate=pi.row_estimate, writer=writer) as chunks:
             for chunk in chunks:
                 checker.check_duplicates(chunk, creditor=pi.creditor, placement_id=placement.pk)
@@ -328,6 +333,9 @@ def _import_rows(pi, outcome):
                 good = [row for row in chunk if row.ok]
                 if good:
                     outcome.counts += writer.write(good)
+                if outcome.counts.imported >= count_at:
+                    statistics_refresh()
+                    count_at = 2 * outcome.counts.imported
                 progress.progress_set(
                     pi,
                     phase="importing",

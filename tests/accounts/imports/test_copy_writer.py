@@ -7,7 +7,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from accounts.imports import copy_writer, services
+from accounts.imports import services
 from accounts.imports.copy_writer import CopyChunkWriter
 from accounts.imports.models import PlacementMatch
 from accounts.models import Account, Creditor, Event, Transaction
@@ -252,7 +252,7 @@ def test_a_long_import_tells_the_planner_about_its_own_rows(monkeypatch):
     the tables it probes, its own uncommitted rows included: the next chunks' account
     numbers are then looked up by their key, however new the creditor."""
     monkeypatch.setattr(services, "CHUNK_ROWS", 2)
-    monkeypatch.setattr(copy_writer, "FIRST_COUNT", 2)
+    monkeypatch.setattr(services, "FIRST_COUNT", 2)
     office = OfficeFactory()
     creditor, user = _seed(office)
     with tenancy.office_context(office.id):  # the creditor's accounts from the week before
