@@ -9,6 +9,7 @@ most one bank line.
 """
 
 from django.db import models
+from django.db.models.functions import Round
 from django.utils import timezone
 
 from accounts.models import MoneyField
@@ -216,7 +217,11 @@ class RemittanceLine(TenantModel):
                 fields=["office", "transaction"], name="remittance_line_once_per_ledger_row"
             ),
             models.CheckConstraint(
-                condition=models.Q(creditor_share=models.F("amount") - models.F("fee")),
+                # Rounded to the cent: exact on PostgreSQL already, and SQLite computes
+                # the difference of two decimals in floating point (0.3 - 0.1 != 0.2).
+                condition=models.Q(
+                    creditor_share=Round(models.F("amount") - models.F("fee"), 2)
+                ),
                 name="remittance_line_split_adds_up",
             ),
         ]

@@ -68,7 +68,8 @@ def money_ledger(creditor, **filters):
         .exclude(reverses__kind="adjustment")
         .aggregate(p=Sum("principal"), i=Sum("interest"), f=Sum("fees"))
     )
-    return -sum((v or Decimal(0) for v in rows.values()), Decimal(0))
+    # To the cent: SQLite sums decimals in floating point (7.71 comes back 7.71000000000002).
+    return -sum((v or Decimal(0) for v in rows.values()), Decimal(0)).quantize(Decimal("0.01"))
 
 
 cents = st.integers(min_value=1, max_value=40_000).map(lambda c: Decimal(c) / 100)
