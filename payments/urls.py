@@ -78,13 +78,18 @@ urlpatterns = [
     ),
 ]
 
-# Public: no login; each finds its office from a signed token or a verified event.
-public_urlpatterns = [
-    path("pay/demo/<str:token>/", public_views.demo_checkout, name="demo_checkout"),
+# Stripe's webhook endpoints (also served on the short road: recovery.webhook_urls).
+webhook_urlpatterns = [
     path("payments/stripe/webhook/", public_views.stripe_webhook, name="stripe_webhook"),
     path(
         "payments/stripe/webhook/<slug:office_slug>/",
         public_views.stripe_webhook,
         name="stripe_webhook_office",
     ),
+]
+
+# Public: no login; each finds its office from a signed token or a verified event.
+public_urlpatterns = [
+    path("pay/demo/<str:token>/", public_views.demo_checkout, name="demo_checkout"),
+    *webhook_urlpatterns,
 ]
