@@ -6,20 +6,32 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0009_import_statistics'),
-        ('payments', '0007_policy_default_lists'),
-        ('recovery', '0006_inbound_webhook'),
+        ("accounts", "0009_import_statistics"),
+        ("payments", "0007_policy_default_lists"),
+        ("recovery", "0006_inbound_webhook"),
     ]
 
     operations = [
         migrations.RemoveConstraint(
-            model_name='remittanceline',
-            name='remittance_line_split_adds_up',
+            model_name="remittanceline",
+            name="remittance_line_split_adds_up",
         ),
         migrations.AddConstraint(
-            model_name='remittanceline',
-            constraint=models.CheckConstraint(condition=models.Q(('creditor_share', django.db.models.functions.math.Round(django.db.models.expressions.CombinedExpression(models.F('amount'), '-', models.F('fee')), 2))), name='remittance_line_split_adds_up'),
+            model_name="remittanceline",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "creditor_share",
+                        django.db.models.functions.math.Round(
+                            django.db.models.expressions.CombinedExpression(
+                                models.F("amount"), "-", models.F("fee")
+                            ),
+                            2,
+                        ),
+                    )
+                ),
+                name="remittance_line_split_adds_up",
+            ),
         ),
     ]

@@ -219,9 +219,7 @@ class RemittanceLine(TenantModel):
             models.CheckConstraint(
                 # Rounded to the cent: exact on PostgreSQL already, and SQLite computes
                 # the difference of two decimals in floating point (0.3 - 0.1 != 0.2).
-                condition=models.Q(
-                    creditor_share=Round(models.F("amount") - models.F("fee"), 2)
-                ),
+                condition=models.Q(creditor_share=Round(models.F("amount") - models.F("fee"), 2)),
                 name="remittance_line_split_adds_up",
             ),
         ]
