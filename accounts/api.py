@@ -21,7 +21,13 @@ from accounts import services
 from accounts.imports.fields import FIELDS
 from accounts.models import Account, AccountStatus, Creditor, Event, Placement
 from accounts.placements import MAX_ACCOUNTS, PlacementRejected, placement_create
-from recovery.api_base import IDEMPOTENCY_PARAMETER, Conflict, TenantAPIMixin, error_responses
+from recovery.api_base import (
+    IDEMPOTENCY_PARAMETER,
+    Conflict,
+    IsoDateTimeFilter,
+    TenantAPIMixin,
+    error_responses,
+)
 
 READ_ERRORS = error_responses(400, 401, 404, 429)
 WRITE_ERRORS = error_responses(400, 401, 403, 404, 409, 429)
@@ -437,8 +443,8 @@ class EventSerializer(serializers.ModelSerializer):
 class EventFilter(django_filters.FilterSet):
     account = django_filters.NumberFilter(field_name="account_id")
     kind = django_filters.MultipleChoiceFilter(choices=Event.Kind.choices)
-    occurred_after = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
-    occurred_before = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
+    occurred_after = IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
+    occurred_before = IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
 
     class Meta:
         model = Event

@@ -6,7 +6,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
 
 from payments.models import Payment
-from recovery.api_base import TenantAPIMixin, error_responses
+from recovery.api_base import IsoDateTimeFilter, TenantAPIMixin, error_responses
 
 READ_ERRORS = error_responses(400, 401, 404, 429)
 
@@ -31,8 +31,8 @@ class PaymentSerializer(serializers.ModelSerializer):
 class PaymentFilter(django_filters.FilterSet):
     account = django_filters.NumberFilter(field_name="account_id")
     status = django_filters.MultipleChoiceFilter(choices=Payment.Status.choices)
-    received_after = django_filters.IsoDateTimeFilter(field_name="received_at", lookup_expr="gte")
-    received_before = django_filters.IsoDateTimeFilter(field_name="received_at", lookup_expr="lt")
+    received_after = IsoDateTimeFilter(field_name="received_at", lookup_expr="gte")
+    received_before = IsoDateTimeFilter(field_name="received_at", lookup_expr="lt")
 
     class Meta:
         model = Payment

@@ -13,8 +13,9 @@ they answer 404 — never a 403 that would confirm they exist.
 
 import hashlib
 import json
-from datetime import timedelta
+from datetime import UTC, timedelta
 
+import django_filters
 from django.core.exceptions import ImproperlyConfigured
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -33,6 +34,31 @@ from recovery.models import IdempotencyRecord
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 IDEMPOTENCY_TTL = timedelta(hours=24)
 IDEMPOTENCY_KEY_MAX = 255
+
+
+# ---------- filters ---------------------------------------------------------------------
+
+
+class _UtcIsoDateTimeField(django_filters.fields.IsoDateTimeField):
+    """An ISO 8601 date and time, taken to UTC before it reaches the query: PostgreSQL
+    refuses UTC offsets beyond ±15:59 that ISO 8601 (and Python) allow, and such a
+    filter must be a 200 or a 400, never a server error."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value is None:
+            return None
+        try:
+            return value.astimezone(UTC)
+        except OverflowError:
+            raise DjangoValidationError(
+                "That date and time is out of range; give one between the years 1 and 9999.",
+                code="invalid",
+            ) from None
+
+
+class IsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = _UtcIsoDateTimeField
 
 
 # ---------- errors ----------------------------------------------------------------------

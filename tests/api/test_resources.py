@@ -195,6 +195,30 @@ def test_events_filter_by_account_and_kind_and_respect_scoping(api, office_a, wo
     assert_error(client.get("/api/v1/events/", {"kind": "nope"}), 400)
 
 
+def test_timeline_date_filters_take_any_iso_offset_and_refuse_the_out_of_range(
+    api, office_a, world, make_key
+):
+    """ISO 8601 allows UTC offsets PostgreSQL does not (beyond ±15:59): the filter takes
+    them to UTC and finds the same events; a date that leaves the calendar is a 400."""
+    client = api(make_key(office_a))
+    everything = results(client.get("/api/v1/events/"))
+    assert everything
+    far_east = results(
+        client.get("/api/v1/events/", {"occurred_after": "2000-01-01T00:00:00+22:24"})
+    )
+    assert [e["id"] for e in far_east] == [e["id"] for e in everything]
+    assert (
+        results(client.get("/api/v1/events/", {"occurred_before": "2000-01-01T00:00:00-22:24"}))
+        == []
+    )
+    response = client.get("/api/v1/events/", {"occurred_after": "0001-01-01T00:00:00+23:00"})
+    assert_error(response, 400)
+    assert "out of range" in response.content.decode()
+    assert_error(
+        client.get("/api/v1/payments/", {"received_after": "0001-01-01T01:00:00+02:00"}), 400
+    )
+
+
 # ---------- no N+1 on any list
 
 
